@@ -1,0 +1,204 @@
+"""The directories (名录库) that draws are made from: targets, inspectors, check items.
+
+A `Target` or `Inspector` is a value: the directory aggregates record who is in them and every
+change as events, so a draw can name the directory's version it drew from and an auditor can
+rebuild exactly that population later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from domain.credit_code import CodeKind, validate_credit_code
+from domain.errors import InvalidValueError
+
+
+class RiskGrade(StrEnum):
+    """信用风险分类: A 低风险, B 一般风险, C 较高风险, D 高风险."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+    @property
+    def label(self) -> str:
+        return {"A": "低风险", "B": "一般风险", "C": "较高风险", "D": "高风险"}[self.value]
+
+    @classmethod
+    def parse(cls, value: str, field: str = "risk_grade") -> RiskGrade:
+        text = value.strip().upper()
+        for grade in cls:
+            if text in (grade.value, grade.label):
+                return grade
+        raise InvalidValueError(field, "A、B、C、D 之一（低/一般/较高/高风险）", value)
+
+
+def _required(value: str, field: str, expected: str) -> str:
+    text = value.strip()
+    if not text:
+        raise InvalidValueError(field, expected, value)
+    return text
+
+
+@dataclass(frozen=True)
+class Target:
+    """抽查对象: a market entity, school, kindergarten or training institution."""
+
+    credit_code: str
+    name: str
+    category: str
+    """What kind of entity, as the scope of a task names it (e.g. 校外培训机构)."""
+    region: str
+    risk_grade: RiskGrade
+    tags: frozenset[str] = frozenset()
+    """Marks a scope may require, such as 持校车."""
+    active: bool = True
+    """Inactive targets (closed, deregistered) stay in the directory but are never drawn."""
+
+    def __post_init__(self) -> None:
+        code, _ = validate_credit_code(self.credit_code)
+        object.__setattr__(self, "credit_code", code)
+        object.__setattr__(self, "name", _required(self.name, "name", "对象名称"))
+        object.__setattr__(self, "category", _required(self.category, "category", "对象类别"))
+        object.__setattr__(self, "region", _required(self.region, "region", "所属区域"))
+        if not isinstance(self.risk_grade, RiskGrade):
+            object.__setattr__(self, "risk_grade", RiskGrade.parse(str(self.risk_grade)))
+
+    @property
+    def code_kind(self) -> CodeKind:
+        return validate_credit_code(self.credit_code)[1]
+
+    def as_record(self) -> dict[str, object]:
+        """The plain form stored in events: readable by any auditor without our code."""
+        return {
+            "credit_code": self.credit_code,
+            "name": self.name,
+            "category": self.category,
+            "region": self.region,
+            "risk_grade": self.risk_grade.value,
+            "tags": sorted(self.tags),
+            "active": self.active,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> Target:
+        tags = record.get("tags") or []
+        assert isinstance(tags, list)
+        return cls(
+            credit_code=str(record["credit_code"]),
+            name=str(record["name"]),
+            category=str(record["category"]),
+            region=str(record["region"]),
+            risk_grade=RiskGrade(str(record["risk_grade"])),
+            tags=frozenset(str(t) for t in tags),
+            active=bool(record.get("active", True)),
+        )
+
+
+@dataclass(frozen=True)
+class Inspector:
+    """执法检查人员 (or, with expert=True, 专业技术人员) of one department."""
+
+    inspector_id: str
+    name: str
+    department: str
+    certificate_no: str
+    """执法证号: shown at the visit."""
+    certificate_expiry: date
+    phone: str = ""
+    specialties: frozenset[str] = frozenset()
+    expert: bool = False
+    on_leave: bool = False
+    active: bool = True
+    conflicts: frozenset[str] = field(default=frozenset())
+    """Credit codes of the targets he or she must recuse from (回避)."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "inspector_id", _required(self.inspector_id, "inspector_id", "人员编号")
+        )
+        object.__setattr__(self, "name", _required(self.name, "name", "姓名"))
+        object.__setattr__(self, "department", _required(self.department, "department", "部门"))
+        if not self.expert:
+            _required(self.certificate_no, "certificate_no", "执法证号")
+        if not isinstance(self.certificate_expiry, date):
+            raise InvalidValueError(
+                "certificate_expiry", "日期（YYYY-MM-DD）", self.certificate_expiry
+            )
+        codes = frozenset(validate_credit_code(c, "conflicts")[0] for c in self.conflicts)
+        object.__setattr__(self, "conflicts", codes)
+
+    def eligible_on(self, day: date) -> bool:
+        """In the pool of a draw on `day`: active, not on leave, certificate still valid."""
+        return self.active and not self.on_leave and self.certificate_expiry >= day
+
+    def as_record(self) -> dict[str, object]:
+        return {
+            "inspector_id": self.inspector_id,
+            "name": self.name,
+            "department": self.department,
+            "certificate_no": self.certificate_no,
+            "certificate_expiry": self.certificate_expiry.isoformat(),
+            "phone": self.phone,
+            "specialties": sorted(self.specialties),
+            "expert": self.expert,
+            "on_leave": self.on_leave,
+            "active": self.active,
+            "conflicts": sorted(self.conflicts),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, object]) -> Inspector:
+        def strings(key: str) -> frozenset[str]:
+            values = record.get(key) or []
+            assert isinstance(values, list)
+            return frozenset(str(v) for v in values)
+
+        return cls(
+            inspector_id=str(record["inspector_id"]),
+            name=str(record["name"]),
+            department=str(record["department"]),
+            certificate_no=str(record["certificate_no"]),
+            certificate_expiry=date.fromisoformat(str(record["certificate_expiry"])),
+            phone=str(record.get("phone", "")),
+            specialties=strings("specialties"),
+            expert=bool(record.get("expert", False)),
+            on_leave=bool(record.get("on_leave", False)),
+            active=bool(record.get("active", True)),
+            conflicts=strings("conflicts"),
+        )
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    """抽查事项: one item of a department's 随机抽查事项清单."""
+
+    code: str
+    name: str
+    legal_basis: str = ""
+    method: str = ""
+    """检查方式, e.g. 实地核查、书面检查、网络监测."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "code", _required(self.code, "code", "事项编号"))
+        object.__setattr__(self, "name", _required(self.name, "name", "事项名称"))
+
+    def as_record(self) -> dict[str, str]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "legal_basis": self.legal_basis,
+            "method": self.method,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, str]) -> CheckItem:
+        return cls(
+            code=record["code"],
+            name=record["name"],
+            legal_basis=record.get("legal_basis", ""),
+            method=record.get("method", ""),
+        )

@@ -1,0 +1,118 @@
+"""Small values every part of a task speaks in: departments, times, scopes, result categories."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from enum import StrEnum
+
+from domain.errors import InvalidValueError
+
+CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
+"""Deadlines are working days in China: a moment is judged by its date in Beijing time."""
+
+_DEPARTMENT_CODE = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+
+
+def department_code(value: str, field: str = "department") -> str:
+    """Departments are named by short codes (`education`, `police`, `fire`, `market`).
+
+    The code also names the department's message subjects, so it is kept to what a subject allows.
+    """
+    if not isinstance(value, str) or not _DEPARTMENT_CODE.match(value):
+        raise InvalidValueError(
+            field, "部门代码：小写字母开头，仅含小写字母、数字和 -，至多 32 个字符", value
+        )
+    return value
+
+
+def moment(value: datetime, field: str = "at") -> datetime:
+    """Every recorded time carries its zone: a naive time would shift deadlines by hours."""
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidValueError(field, "带时区的时间，例如 2023-11-01T09:00+08:00", value)
+    return value
+
+
+def local_day(value: datetime) -> date:
+    return value.astimezone(CHINA).date()
+
+
+def text(value: str, field: str, expected: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidValueError(field, expected, value)
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """抽查对象范围: which targets of a directory a task draws from."""
+
+    category: str | None = None
+    region: str | None = None
+    tags: frozenset[str] = frozenset()
+    """Every tag is required, e.g. 持校车 for the school-bus safety check."""
+
+    def admits(self, category: str, region: str, tags: frozenset[str]) -> bool:
+        return (
+            (self.category is None or category == self.category)
+            and (self.region is None or region == self.region)
+            and self.tags <= tags
+        )
+
+    def as_record(self) -> dict[str, object]:
+        return {"category": self.category, "region": self.region, "tags": sorted(self.tags)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> Scope:
+        category, region, tags = record.get("category"), record.get("region"), record.get("tags")
+        return cls(
+            category=str(category) if category else None,
+            region=str(region) if region else None,
+            tags=frozenset(str(t) for t in tags) if isinstance(tags, Iterable) else frozenset(),
+        )
+
+
+class ResultCategory(StrEnum):
+    """检查结果 in the categories of 国家企业信用信息公示系统, where results end up."""
+
+    NO_PROBLEM = "未发现问题"
+    NO_RELEVANT_ACTIVITY = "未发现开展本次抽查涉及的经营活动"
+    NOT_PUBLICISED = "未按规定公示应当公示的信息"
+    FALSE_PUBLICITY = "公示信息隐瞒真实情况、弄虚作假"
+    UNREACHABLE = "通过登记的住所（经营场所）无法联系"
+    RECTIFICATION_ORDERED = "发现问题已责令改正"
+    PENDING_FOLLOW_UP = "发现问题待后续处理"
+    NOT_COOPERATING = "不配合检查情节严重"
+
+    @property
+    def is_problem(self) -> bool:
+        """Whether the result calls for follow-up handling (后续处置)."""
+        return self not in (ResultCategory.NO_PROBLEM, ResultCategory.NO_RELEVANT_ACTIVITY)
+
+    @classmethod
+    def parse(cls, value: str, field: str = "category") -> ResultCategory:
+        for category in cls:
+            if value in (category.value, category.name, category.name.lower()):
+                return category
+        choices = "、".join(c.value for c in cls)
+        raise InvalidValueError(field, f"以下之一：{choices}", value)
+
+
+class NoticeMethod(StrEnum):
+    """告知书 served on paper, or a 电话告知 with its record."""
+
+    LETTER = "letter"
+    PHONE = "phone"
+
+    @property
+    def label(self) -> str:
+        return {"letter": "书面送达", "phone": "电话告知"}[self.value]
+
+    @classmethod
+    def parse(cls, value: str, field: str = "method") -> NoticeMethod:
+        for method in cls:
+            if value in (method.value, method.label):
+                return method
+        raise InvalidValueError(field, "letter（书面送达）或 phone（电话告知）", value)

@@ -1,0 +1,1 @@
+"""The applications of ssj: what departments, the office and auditors ask the service to do."""
