@@ -217,5 +217,5 @@ class Tasks(SsjApplication):
     def close_follow_up(self, task_id: UUID, number: int, outcome: str, at: datetime) -> None:
         self._change(task_id, lambda t: t.close_follow_up(number, outcome, at))
 
-    def close(self, task_id: UUID, at: datetime) -> None:
+    def close_task(self, task_id: UUID, at: datetime) -> None:
         self._change(task_id, lambda t: t.close(at))

@@ -124,7 +124,8 @@ def _credit_codes(value: object) -> frozenset[str]:
         try:
             codes.append(validate_credit_code(text, "conflicts")[0])
         except InvalidValueError as error:
-            raise _refuse(f"{text!r} 不是有效代码，{reason_of(error)}") from error
+            # The reason quotes the bad code, so the user can find it among the others.
+            raise _refuse(reason_of(error)) from error
     return frozenset(codes)
 
 

@@ -1,0 +1,69 @@
+"""The composition root: builds the applications, stores, read models and processes.
+
+The CLI, the demo and the tests all start here; tests pass `memory=True` for an in-memory store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.calendar import china_work_calendar
+from domain.calendar import WorkCalendar
+from services.audit import Auditor
+from services.directories import Directories
+from services.processes import DeadlineWatch, DispatchProcess
+from services.read_models import FollowUpLedger, PublicRegister, ReadModels, TaskIndex
+from services.tasks import Tasks
+
+
+@dataclass
+class Service:
+    directories: Directories
+    tasks: Tasks
+    calendar: WorkCalendar
+    index: TaskIndex
+    register: PublicRegister
+    ledger: FollowUpLedger
+    read_models: ReadModels
+    dispatch: DispatchProcess
+    deadlines: DeadlineWatch
+    auditor: Auditor
+
+    def settle(self) -> None:
+        """Let the processes react to what was just recorded, then bring the read models up.
+
+        The embedded default has no workers: this is what they would do, run in process.
+        """
+        self.dispatch.follow()
+        self.read_models.catch_up()
+
+
+def store_env(db: Path | None) -> dict[str, str]:
+    if db is None:
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    db.parent.mkdir(parents=True, exist_ok=True)
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)}
+
+
+def bootstrap(db: Path | None = None, calendar: WorkCalendar | None = None) -> Service:
+    """`db=None` keeps everything in memory; a path is the embedded SQLite event store."""
+    env = store_env(db)
+    calendar = calendar or china_work_calendar()
+    directories = Directories(env)
+    tasks = Tasks(directories, calendar, env)
+    index, register, ledger = TaskIndex(), PublicRegister(), FollowUpLedger()
+    service = Service(
+        directories=directories,
+        tasks=tasks,
+        calendar=calendar,
+        index=index,
+        register=register,
+        ledger=ledger,
+        read_models=ReadModels(tasks, index, register, ledger),
+        dispatch=DispatchProcess(tasks),
+        deadlines=DeadlineWatch(tasks, index),
+        auditor=Auditor(tasks, directories),
+    )
+    service.settle()
+    return service

@@ -1,0 +1,1 @@
+"""`ssj`: the command line of the embedded default."""

@@ -1,0 +1,269 @@
+"""ssj-draw-v1: the draw that anyone can re-run with nothing but SHA-256 (DRAW-SPEC.md).
+
+Every function here is the rule read literally, with one exception made for speed: a provincial
+directory holds millions of targets, so `draw_targets` does not sort the whole population by rank.
+It keeps only the ranks below a bound chosen so that each stratum almost surely has more than k of
+them, sorts those, and falls back to ranking the whole stratum when the bound was too tight. The
+result is exactly the literal rule's either way; only the time differs.
+
+Ranks are compared as raw digests: big-endian bytes order exactly like their lowercase hex.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from itertools import chain, compress, islice
+from math import ceil, isqrt
+
+from domain.errors import InvalidValueError, NotEnoughInspectorsError, UnmatchableTargetError
+
+__all__ = [
+    "RULE",
+    "NotEnoughInspectorsError",
+    "Stratum",
+    "TargetDraw",
+    "UnmatchableTargetError",
+    "commitment_of",
+    "default_group_count",
+    "draw_inspectors",
+    "draw_targets",
+    "match_groups",
+    "pool_digest",
+    "population_digest",
+    "rank",
+    "required_count",
+    "seed_of",
+    "sha256_hex",
+]
+
+RULE = "ssj-draw-v1"
+
+_sha256 = hashlib.sha256
+_digest = type(_sha256()).digest
+_DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
+_CHUNK = 8192
+"""Ids handled per pass: small enough to stay in cache between the digest and the ranks."""
+_EVERY = b"\xff" * 33
+"""Above every 32-byte digest: a stratum drawn whole keeps all its ranks."""
+_NONE = b""
+"""Below every digest: a stratum that draws nothing keeps none."""
+
+
+def sha256_hex(text: str) -> str:
+    return _sha256(text.encode()).hexdigest()
+
+
+def commitment_of(secret: str) -> str:
+    return sha256_hex(secret)
+
+
+def seed_of(secret: str, beacon: str) -> str:
+    return sha256_hex(secret + "|" + beacon)
+
+
+def rank(seed: str, purpose: str, member_id: str) -> str:
+    return sha256_hex(seed + "|" + purpose + "|" + member_id)
+
+
+def population_digest(population: Mapping[str, str]) -> str:
+    """What `SeedCommitted` fixes: the population and every target's grade, in id order."""
+    keys = sorted(population)
+    ends = {grade: f"|{grade}\n" for grade in set(population.values())}
+    lines = map(ends.__getitem__, map(population.__getitem__, keys))
+    return sha256_hex("".join(chain.from_iterable(zip(keys, lines, strict=True))))
+
+
+def pool_digest(ids: Iterable[str]) -> str:
+    pool = sorted(ids)
+    _refuse_duplicates(pool, "pool")
+    return sha256_hex("".join(member + "\n" for member in pool))
+
+
+def required_count(size: int, ratio: str) -> int:
+    """k = ceil(r × N), so that 不低于 r always holds, and never more than the stratum has."""
+    if size < 0:
+        raise InvalidValueError("size", "非负整数", size)
+    return min(size, ceil(_fraction(ratio) * size))
+
+
+def _fraction(ratio: str) -> Fraction:
+    # A recorded ratio must read the same to every auditor, so only plain decimals are taken:
+    # no exponent, sign, fraction bar or whitespace, which other tools might parse differently.
+    if not isinstance(ratio, str) or not _DECIMAL.fullmatch(ratio):
+        raise InvalidValueError("ratio", "0 到 1 之间的小数，例如 0.03 或 1", ratio)
+    value = Fraction(ratio)
+    if value > 1:
+        raise InvalidValueError("ratio", "0 到 1 之间的小数，例如 0.03 或 1", ratio)
+    return value
+
+
+@dataclass(frozen=True)
+class Stratum:
+    """One risk grade's share of a draw: N targets, minimum ratio r, k drawn."""
+
+    grade: str
+    size: int
+    ratio: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TargetDraw:
+    seed: str
+    population_digest: str
+    strata: tuple[Stratum, ...]
+    """By grade."""
+    drawn: Mapping[str, tuple[str, ...]]
+    """Grade -> drawn ids, lowest rank first."""
+
+    def all_drawn(self) -> tuple[str, ...]:
+        return tuple(chain.from_iterable(self.drawn[s.grade] for s in self.strata))
+
+
+def draw_targets(population: Mapping[str, str], ratios: Mapping[str, str], seed: str) -> TargetDraw:
+    """Draw each stratum's k targets of lowest rank("targets", id); population is id -> grade."""
+    sizes = Counter(population.values())
+    for grade in sizes:
+        if grade not in ratios:
+            raise InvalidValueError(f"ratios.{grade}", f"{grade} 类对象的抽查比例", None)
+    strata = tuple(
+        Stratum(str(g), sizes[g], ratios[g], required_count(sizes[g], ratios[g]))
+        for g in sorted(set(sizes) | set(ratios))
+    )
+    bounds = {s.grade: _candidate_bound(s.count, s.size) for s in strata}
+    prefix = (seed + "|targets|").encode()
+    keys, grades = list(population), list(population.values())
+    try:
+        digest, candidates = _scan(keys, grades, bounds, prefix, check_order=True)
+    except _OutOfOrder:
+        keys = sorted(keys)
+        grades = list(map(population.__getitem__, keys))
+        digest, candidates = _scan(keys, grades, bounds, prefix, check_order=False)
+    drawn: dict[str, tuple[str, ...]] = {}
+    for s in strata:
+        ranked = sorted(candidates.get(s.grade, ()))
+        if len(ranked) < s.count:
+            ranked = _ranked([k for k, g in zip(keys, grades, strict=True) if g == s.grade], prefix)
+        drawn[s.grade] = tuple(member for _, member in ranked[: s.count])
+    return TargetDraw(seed, digest, strata, drawn)
+
+
+def _candidate_bound(wanted: int, size: int) -> bytes:
+    """A digest prefix below which about k + 6√k of a stratum's N ranks fall."""
+    if wanted == 0:
+        return _NONE
+    expected = wanted + 6 * isqrt(wanted) + 16
+    if expected >= size:
+        return _EVERY
+    return (((expected << 64) // size) + 1).to_bytes(8, "big")
+
+
+class _OutOfOrder(Exception):
+    """The ids did not come sorted, so the digest cannot be built in the order they came."""
+
+
+def _scan(
+    keys: list[str],
+    grades: list[str],
+    bounds: Mapping[str, bytes],
+    prefix: bytes,
+    check_order: bool,
+) -> tuple[str, dict[str, list[tuple[bytes, str]]]]:
+    """The population digest and each grade's ranks below its bound, in one pass over the ids.
+
+    With `check_order`, ids out of order raise `_OutOfOrder`: the digest needs them sorted, and
+    sorting is left to the caller for that case, as a population read from an ordered directory
+    already is sorted and re-sorting a million scattered strings costs more than drawing them.
+    """
+    whole = _sha256()
+    ends = {grade: f"|{grade}\n" for grade in bounds}
+    end, bound, add = ends.__getitem__, bounds.__getitem__, prefix.__add__
+    found: list[bytes] = []
+    found_ids: list[str] = []
+    found_grades: list[str] = []
+    for start in range(0, len(keys), _CHUNK):
+        ids = keys[start : start + _CHUNK]
+        if check_order:
+            window = keys[max(start - 1, 0) : start + _CHUNK]
+            if not all(map(str.__lt__, window, islice(window, 1, None))):
+                raise _OutOfOrder
+        its = grades[start : start + _CHUNK]
+        whole.update("".join(chain.from_iterable(zip(ids, map(end, its), strict=True))).encode())
+        ranks = list(map(_digest, map(_sha256, map(add, map(str.encode, ids)))))
+        low = list(map(bytes.__lt__, ranks, map(bound, its)))
+        found += compress(ranks, low)
+        found_ids += compress(ids, low)
+        found_grades += compress(its, low)
+    candidates: dict[str, list[tuple[bytes, str]]] = {}
+    for digest, member, grade in zip(found, found_ids, found_grades, strict=True):
+        candidates.setdefault(grade, []).append((digest, member))
+    return whole.hexdigest(), candidates
+
+
+def _ranked(ids: Iterable[str], prefix: bytes) -> list[tuple[bytes, str]]:
+    return sorted((_sha256(prefix + member.encode()).digest(), member) for member in ids)
+
+
+def draw_inspectors(
+    pool: Iterable[str], department: str, groups: int, per_group: int, seed: str
+) -> tuple[tuple[str, ...], ...]:
+    """Group g gets the department's drawn inspectors at rank positions g×m … g×m+m-1."""
+    if groups < 0:
+        raise InvalidValueError("groups", "非负整数", groups)
+    if per_group < 1:
+        raise InvalidValueError("per_group", "正整数", per_group)
+    members = sorted(pool)
+    _refuse_duplicates(members, "pool")
+    needed = groups * per_group
+    if len(members) < needed:
+        raise NotEnoughInspectorsError(department, needed, len(members))
+    prefix = (seed + "|inspectors:" + department + "|").encode()
+    chosen = [member for _, member in _ranked(members, prefix)[:needed]]
+    return tuple(tuple(chosen[g * per_group : (g + 1) * per_group]) for g in range(groups))
+
+
+def default_group_count(drawn_targets: int) -> int:
+    """About five targets per group, and one group as soon as there is a target."""
+    if drawn_targets < 0:
+        raise InvalidValueError("drawn_targets", "非负整数", drawn_targets)
+    return -(-drawn_targets // 5)
+
+
+def match_groups(
+    targets: Iterable[str],
+    members: Sequence[Iterable[str]],
+    conflicts: Mapping[str, Iterable[str]],
+    seed: str,
+) -> dict[str, int]:
+    """Deal targets in rank("match", id) order to groups in turn, skipping groups that must recuse.
+
+    The j-th target's turn is group j mod G whatever happened to earlier targets, so one recusal
+    moves one target and leaves the rest of the deal as it was.
+    """
+    dealt = [member for _, member in _ranked(targets, (seed + "|match|").encode())]
+    _refuse_duplicates(dealt, "targets")
+    count = len(members)
+    if dealt and count == 0:
+        raise InvalidValueError("members", "至少一个检查组", 0)
+    barred = [{t for m in group for t in conflicts.get(m, ())} for group in members]
+    matches: dict[str, int] = {}
+    for turn, target in enumerate(dealt):
+        for step in range(count):
+            group = (turn + step) % count
+            if target not in barred[group]:
+                matches[target] = group
+                break
+        else:
+            raise UnmatchableTargetError(target)
+    return matches
+
+
+def _refuse_duplicates(ordered: Sequence[str], field: str) -> None:
+    for before, after in zip(ordered, islice(ordered, 1, None), strict=False):
+        if before == after:
+            raise InvalidValueError(field, "不重复的编号", after)
