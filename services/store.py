@@ -60,7 +60,7 @@ class SsjApplication(Application[UUID]):
 
     def load(self, kind: type[A], aggregate_id: UUID, what: str, version: int | None = None) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id, version=version)
+            aggregate: object = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
             raise NotFoundError(what, aggregate_id) from None
         if not isinstance(aggregate, kind):
