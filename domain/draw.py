@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import Counter
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from itertools import chain, compress, islice
+from itertools import chain, compress, islice, repeat
 from math import ceil, isqrt
+from operator import lt
 
 from domain.errors import InvalidValueError, NotEnoughInspectorsError, UnmatchableTargetError
 
@@ -36,6 +37,7 @@ __all__ = [
     "pool_digest",
     "population_digest",
     "rank",
+    "ratio_fraction",
     "required_count",
     "seed_of",
     "sha256_hex",
@@ -44,9 +46,10 @@ __all__ = [
 RULE = "ssj-draw-v1"
 
 _sha256 = hashlib.sha256
-_digest = type(_sha256()).digest
+_HASH = type(_sha256())
+_copy, _update, _digest = _HASH.copy, _HASH.update, _HASH.digest
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-_CHUNK = 8192
+_CHUNK = 1024
 """Ids handled per pass: small enough to stay in cache between the digest and the ranks."""
 _EVERY = b"\xff" * 33
 """Above every 32-byte digest: a stratum drawn whole keeps all its ranks."""
@@ -88,17 +91,18 @@ def required_count(size: int, ratio: str) -> int:
     """k = ceil(r × N), so that 不低于 r always holds, and never more than the stratum has."""
     if size < 0:
         raise InvalidValueError("size", "非负整数", size)
-    return min(size, ceil(_fraction(ratio) * size))
+    return min(size, ceil(ratio_fraction(ratio) * size))
 
 
-def _fraction(ratio: str) -> Fraction:
+def ratio_fraction(ratio: str, field: str = "ratio") -> Fraction:
+    """A ratio as the rule reads it: a plain decimal string in [0, 1], as an exact fraction."""
     # A recorded ratio must read the same to every auditor, so only plain decimals are taken:
     # no exponent, sign, fraction bar or whitespace, which other tools might parse differently.
     if not isinstance(ratio, str) or not _DECIMAL.fullmatch(ratio):
-        raise InvalidValueError("ratio", "0 到 1 之间的小数，例如 0.03 或 1", ratio)
+        raise InvalidValueError(field, "0 到 1 之间的小数，例如 0.03 或 1", ratio)
     value = Fraction(ratio)
     if value > 1:
-        raise InvalidValueError("ratio", "0 到 1 之间的小数，例如 0.03 或 1", ratio)
+        raise InvalidValueError(field, "0 到 1 之间的小数，例如 0.03 或 1", ratio)
     return value
 
 
@@ -127,17 +131,16 @@ class TargetDraw:
 
 def draw_targets(population: Mapping[str, str], ratios: Mapping[str, str], seed: str) -> TargetDraw:
     """Draw each stratum's k targets of lowest rank("targets", id); population is id -> grade."""
-    sizes = Counter(population.values())
-    for grade in sizes:
-        if grade not in ratios:
-            raise InvalidValueError(f"ratios.{grade}", f"{grade} 类对象的抽查比例", None)
+    keys, grades = list(population), list(population.values())
+    sizes = {grade: grades.count(grade) for grade in ratios}
+    if sum(sizes.values()) != len(grades):
+        grade = min(set(grades) - set(ratios))
+        raise InvalidValueError(f"ratios.{grade}", f"{grade} 类对象的抽查比例", None)
     strata = tuple(
-        Stratum(str(g), sizes[g], ratios[g], required_count(sizes[g], ratios[g]))
-        for g in sorted(set(sizes) | set(ratios))
+        Stratum(str(g), sizes[g], ratios[g], _count(sizes[g], ratios[g], g)) for g in sorted(ratios)
     )
     bounds = {s.grade: _candidate_bound(s.count, s.size) for s in strata}
     prefix = (seed + "|targets|").encode()
-    keys, grades = list(population), list(population.values())
     try:
         digest, candidates = _scan(keys, grades, bounds, prefix, check_order=True)
     except _OutOfOrder:
@@ -151,6 +154,13 @@ def draw_targets(population: Mapping[str, str], ratios: Mapping[str, str], seed:
             ranked = _ranked([k for k, g in zip(keys, grades, strict=True) if g == s.grade], prefix)
         drawn[s.grade] = tuple(member for _, member in ranked[: s.count])
     return TargetDraw(seed, digest, strata, drawn)
+
+
+def _count(size: int, ratio: str, grade: str) -> int:
+    try:
+        return required_count(size, ratio)
+    except InvalidValueError as error:
+        raise InvalidValueError(f"ratios.{grade}", error.expected, error.got) from None
 
 
 def _candidate_bound(wanted: int, size: int) -> bytes:
@@ -179,26 +189,31 @@ def _scan(
     With `check_order`, ids out of order raise `_OutOfOrder`: the digest needs them sorted, and
     sorting is left to the caller for that case, as a population read from an ordered directory
     already is sorted and re-sorting a million scattered strings costs more than drawing them.
+    Each chunk of ids is read while still in cache from the order check; every rank continues one
+    hash state that has already absorbed `seed|targets|`, which saves a block per id.
     """
     whole = _sha256()
-    ends = {grade: f"|{grade}\n" for grade in bounds}
-    end, bound, add = ends.__getitem__, bounds.__getitem__, prefix.__add__
+    ends = {grade: f"|{grade}\n".encode() for grade in bounds}
+    end, bound, started = ends.__getitem__, bounds.__getitem__, _sha256(prefix)
     found: list[bytes] = []
     found_ids: list[str] = []
     found_grades: list[str] = []
+    previous: list[str] = []
     for start in range(0, len(keys), _CHUNK):
         ids = keys[start : start + _CHUNK]
-        if check_order:
-            window = keys[max(start - 1, 0) : start + _CHUNK]
-            if not all(map(str.__lt__, window, islice(window, 1, None))):
-                raise _OutOfOrder
         its = grades[start : start + _CHUNK]
-        whole.update("".join(chain.from_iterable(zip(ids, map(end, its), strict=True))).encode())
-        ranks = list(map(_digest, map(_sha256, map(add, map(str.encode, ids)))))
-        low = list(map(bytes.__lt__, ranks, map(bound, its)))
-        found += compress(ranks, low)
-        found_ids += compress(ids, low)
-        found_grades += compress(its, low)
+        if check_order and (sorted(ids) != ids or previous > ids[:1]):
+            raise _OutOfOrder
+        previous = ids[-1:]
+        encoded = list(map(str.encode, ids))
+        whole.update(b"".join(chain.from_iterable(zip(encoded, map(end, its), strict=True))))
+        states = list(map(_copy, repeat(started, len(ids))))
+        deque(map(_update, states, encoded), maxlen=0)
+        ranks = list(map(_digest, states))
+        low = list(compress(range(len(ranks)), map(lt, ranks, map(bound, its))))
+        found += map(ranks.__getitem__, low)
+        found_ids += map(ids.__getitem__, low)
+        found_grades += map(its.__getitem__, low)
     candidates: dict[str, list[tuple[bytes, str]]] = {}
     for digest, member, grade in zip(found, found_ids, found_grades, strict=True):
         candidates.setdefault(grade, []).append((digest, member))

@@ -817,7 +817,7 @@ class Task(Aggregate):
         if not ResultCategory(result.category).is_problem:
             raise InvalidValueError("target", "检查结果为发现问题的对象", target)
         at = moment(at)
-        if not isinstance(due, date) or due < local_day(at):
+        if isinstance(due, datetime) or not isinstance(due, date) or due < local_day(at):
             raise InvalidValueError("due", "不早于今天的整改期限", due)
         number = len(self.follow_ups) + 1
         self.trigger_event(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from uuid import UUID
 
 from domain.directory import CheckItem, RiskGrade
+from domain.draw import ratio_fraction
 from domain.errors import InvalidValueError
 from domain.values import Scope, department_code, text
 
@@ -17,14 +17,11 @@ GRADES = tuple(g.value for g in RiskGrade)
 
 
 def _ratio(value: str, field: str) -> str:
-    """Ratios stay decimal strings ("0.03"): the draw uses exact fractions, never floats."""
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        number = Decimal("NaN")
-    if not number.is_finite() or not Decimal(0) < number <= Decimal(1):
+    """Ratios stay the plain decimal text of the plan ("0.03"), exactly as the draw reads them."""
+    text = value.strip() if isinstance(value, str) else value
+    if ratio_fraction(text, field) == 0:
         raise InvalidValueError(field, "大于 0 且不超过 1 的小数，例如 0.03 表示不低于3%", value)
-    return str(value).strip()
+    return text
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,7 @@ def run(command: Callable[[], T]) -> T:
 @app.callback()
 def main_options(db: DbOption = None) -> None:
     cli.db = db
+    cli._service = None  # each invocation opens its own --db, never the one of an earlier call
 
 
 # ---------------------------------------------------------------------------- demo

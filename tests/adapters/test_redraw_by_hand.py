@@ -1,0 +1,266 @@
+"""The acceptance test of DRAW-SPEC.md: an outsider re-runs every draw from the exported log alone.
+
+The demo runs into an SQLite file and `ssj audit export` writes the log as JSON lines. From
+there on, nothing of ssj is used: the rule below is DRAW-SPEC.md written out again with hashlib,
+and it must give exactly the ids, inspector groups and matches the service recorded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta, timezone
+from fractions import Fraction
+from math import ceil
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from adapters.cli.main import app
+
+Event = dict[str, Any]
+BEIJING = timezone(timedelta(hours=8))
+SECRET = "7e3a" * 16
+
+
+# ---------------------------------------------------------------------------- ssj-draw-v1, by hand
+def H(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def rank(seed: str, purpose: str, member: str) -> str:
+    return H(seed + "|" + purpose + "|" + member)
+
+
+def lowest(seed: str, purpose: str, ids: Iterable[str], k: int) -> list[str]:
+    return sorted(ids, key=lambda member: rank(seed, purpose, member))[:k]
+
+
+def replay_targets(log: list[Event], directory_id: str, position: int) -> dict[str, Event]:
+    """The target directory as of its version `position`: each record, the latest one wins."""
+    targets: dict[str, Event] = {}
+    for e in log:
+        if (
+            e["aggregate_id"] == directory_id
+            and e["version"] <= position
+            and e["type"] in ("TargetsRegistered", "TargetsUpdated")
+        ):
+            targets.update({t["credit_code"]: t for t in e["fields"]["targets"]})
+    return targets
+
+
+def population(targets: dict[str, Event], scope: Event) -> dict[str, str]:
+    """Active targets in scope, credit code -> grade."""
+    return {
+        code: t["risk_grade"]
+        for code, t in targets.items()
+        if t["active"]
+        and (not scope["category"] or t["category"] == scope["category"])
+        and (not scope["region"] or t["region"] == scope["region"])
+        and set(scope["tags"]) <= set(t["tags"])
+    }
+
+
+def population_digest(members: dict[str, str]) -> str:
+    return H("".join(f"{code}|{members[code]}\n" for code in sorted(members)))
+
+
+def strata(members: dict[str, str], ratios: dict[str, str]) -> dict[str, Event]:
+    sizes = Counter(members.values())
+    return {
+        grade: {"N": sizes[grade], "r": r, "k": min(sizes[grade], ceil(Fraction(r) * sizes[grade]))}
+        for grade, r in ratios.items()
+    }
+
+
+def replay_inspectors(log: list[Event], department: str, position: int) -> dict[str, Event]:
+    """A department's inspector directory as of its version `position`."""
+    [directory_id] = [
+        e["aggregate_id"]
+        for e in log
+        if e["aggregate"] == "InspectorDirectory"
+        and e["type"] == "Opened"
+        and e["fields"]["department"] == department
+    ]
+    people: dict[str, Event] = {}
+    for e in log:
+        if e["aggregate_id"] != directory_id or e["version"] > position:
+            continue
+        f = e["fields"]
+        if e["type"] == "InspectorsRegistered":
+            people.update({p["inspector_id"]: dict(p) for p in f["inspectors"]})
+        elif e["type"] == "InspectorUpdated":
+            people[f["inspector"]["inspector_id"]] = dict(f["inspector"])
+        elif e["type"] == "ConflictDeclared":
+            person = people[f["inspector_id"]]
+            person["conflicts"] = sorted({*person["conflicts"], f["credit_code"]})
+    return people
+
+
+def pool(people: dict[str, Event], day: date) -> list[str]:
+    """Active, not on leave, certificate valid on the draw day."""
+    return sorted(
+        i
+        for i, p in people.items()
+        if p["active"] and not p["on_leave"] and date.fromisoformat(p["certificate_expiry"]) >= day
+    )
+
+
+def deal(
+    seed: str, targets: list[str], groups: list[set[str]], conflicts: dict[str, list[str]]
+) -> dict[str, int]:
+    barred = [{t for m in members for t in conflicts.get(m, [])} for members in groups]
+    matches: dict[str, int] = {}
+    for j, target in enumerate(sorted(targets, key=lambda t: rank(seed, "match", t))):
+        turn = next(
+            (
+                g
+                for g in ((j + s) % len(groups) for s in range(len(groups)))
+                if target not in barred[g]
+            ),
+            None,
+        )
+        assert turn is not None, f"{target} cannot be matched"
+        matches[target] = turn
+    return matches
+
+
+# ---------------------------------------------------------------------------- the log
+@pytest.fixture(scope="module")
+def log(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
+    db = tmp_path_factory.mktemp("redraw") / "ssj.db"
+    runner = CliRunner()
+    demo = runner.invoke(app, ["demo", "--db", str(db), "--secret", SECRET])
+    assert demo.exit_code == 0, demo.output
+    exported = runner.invoke(app, ["--db", str(db), "audit", "export"])
+    assert exported.exit_code == 0, exported.output
+    return [json.loads(line) for line in exported.stdout.splitlines()]
+
+
+def of_task(log: list[Event], task_id: str, kind: str) -> list[Event]:
+    return [e for e in log if e["aggregate_id"] == task_id and e["type"] == kind]
+
+
+def test_the_exported_log_holds_a_task_with_every_kind_of_draw(log: list[Event]) -> None:
+    kinds = Counter(e["type"] for e in log if e["aggregate"] == "Task")
+    assert kinds["TargetsDrawn"] == 1
+    assert kinds["InspectorsDrawn"] == 3
+    assert kinds["GroupsMatched"] == 1
+
+
+def test_anyone_redraws_the_same_targets_from_the_exported_log(log: list[Event]) -> None:
+    [drawn] = [e for e in log if e["type"] == "TargetsDrawn"]
+    task = drawn["aggregate_id"]
+    [planned] = of_task(log, task, "Planned")
+    [committed] = of_task(log, task, "SeedCommitted")
+    d, c, definition = drawn["fields"], committed["fields"], planned["fields"]["definition"]
+    assert committed["version"] < drawn["version"]  # the commitment came first
+
+    assert d["rule"] == "ssj-draw-v1"
+    assert H(d["secret"]) == c["commitment"] == d["commitment"]
+    seed = H(d["secret"] + "|" + d["beacon"])
+    assert seed == d["seed"]
+
+    assert d["directory_position"] == c["directory_position"]
+    assert d["directory_id"] == c["directory_id"] == definition["directory_id"]
+    directory = replay_targets(log, d["directory_id"], d["directory_position"])
+    members = population(directory, definition["scope"])
+    assert 0 < len(members) < len(directory)  # the closed institutions are not drawn
+    assert population_digest(members) == c["population_digest"] == d["population_digest"]
+
+    ratios = (
+        dict.fromkeys(definition["ratios"], "1") if definition["directed"] else definition["ratios"]
+    )
+    expected = strata(members, ratios)
+    assert {g: {"N": s["N"], "r": s["r"]} for g, s in expected.items()} == c["strata"]
+    assert expected == d["strata"]
+
+    for grade, stratum in expected.items():
+        ids = [code for code, g in members.items() if g == grade]
+        assert lowest(seed, "targets", ids, stratum["k"]) == d["drawn"][grade], grade
+
+
+def test_anyone_redraws_the_same_inspector_groups_from_the_exported_log(log: list[Event]) -> None:
+    [drawn] = [e for e in log if e["type"] == "TargetsDrawn"]
+    task = drawn["aggregate_id"]
+    definition = of_task(log, task, "Planned")[0]["fields"]["definition"]
+    seed = drawn["fields"]["seed"]
+    targets = sum(len(ids) for ids in drawn["fields"]["drawn"].values())
+    count = definition["groups"] or ceil(targets / 5)
+    m = definition["per_group"]
+
+    draws = of_task(log, task, "InspectorsDrawn")
+    assert {e["fields"]["department"] for e in draws} == {
+        definition["lead"],
+        *definition["cooperating"],
+    }
+    excluded = 0
+    for e in draws:
+        f = e["fields"]
+        department = f["department"]
+        day = datetime.fromisoformat(f["at"]).astimezone(BEIJING).date()
+        people = replay_inspectors(log, department, f["directory_position"])
+        eligible = pool(people, day)
+        excluded += len(people) - len(eligible)
+        assert H("".join(i + "\n" for i in eligible)) == f["pool_digest"], department
+        assert len(eligible) == f["pool_size"], department
+
+        chosen = lowest(seed, "inspectors:" + department, eligible, count * m)
+        assert len(chosen) == count * m
+        groups = [chosen[g * m : (g + 1) * m] for g in range(count)]
+        assert groups == f["groups"], department
+    assert excluded >= 2  # the demo has one on leave and lapsed certificates: the rule mattered
+
+
+def test_anyone_rematches_the_groups_with_the_recorded_recusals(log: list[Event]) -> None:
+    [drawn] = [e for e in log if e["type"] == "TargetsDrawn"]
+    task = drawn["aggregate_id"]
+    definition = of_task(log, task, "Planned")[0]["fields"]["definition"]
+    seed = drawn["fields"]["seed"]
+    targets = [
+        t for grade in sorted(drawn["fields"]["drawn"]) for t in drawn["fields"]["drawn"][grade]
+    ]
+    confirmed = {e["fields"]["department"] for e in of_task(log, task, "DepartmentConfirmed")}
+    participating = [definition["lead"], *(d for d in definition["cooperating"] if d in confirmed)]
+    inspectors = {
+        e["fields"]["department"]: e["fields"]["groups"]
+        for e in of_task(log, task, "InspectorsDrawn")
+    }
+    [matched] = of_task(log, task, "GroupsMatched")
+    f = matched["fields"]
+
+    count = len(inspectors[definition["lead"]])
+    groups = [{d: inspectors[d][g] for d in participating} for g in range(count)]
+    assert groups == f["groups"]
+    members = [{i for ids in group.values() for i in ids} for group in groups]
+
+    declared = {
+        i: p["conflicts"]
+        for department, position in f["directory_positions"].items()
+        for i, p in replay_inspectors(log, department, position).items()
+        if p["conflicts"]
+    }
+    everyone = set().union(*members)
+    rebuilt = {
+        i: sorted(set(codes) & set(targets))
+        for i, codes in declared.items()
+        if i in everyone and set(codes) & set(targets)
+    }
+    assert rebuilt == f["conflicts"]
+    assert f["conflicts"], "the demo declares a recusal that concerns a drawn target"
+
+    matches = deal(seed, targets, members, f["conflicts"])
+    assert matches == f["matches"]
+    assert {s["target"]: s["group"] for s in f["sheets"]} == matches
+    assert deal(seed, targets, members, {}) != matches  # the recusal moved a target
+    for target, g in matches.items():
+        assert not any(target in f["conflicts"].get(i, []) for i in members[g])
+
+
+def test_every_recorded_time_and_id_is_plain_json_an_outsider_can_read(log: list[Event]) -> None:
+    for e in log:
+        datetime.fromisoformat(e["recorded_at"])
+        assert isinstance(e["position"], int) and isinstance(e["version"], int)
