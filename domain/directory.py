@@ -132,8 +132,16 @@ class Inspector:
         object.__setattr__(self, "conflicts", codes)
 
     def eligible_on(self, day: date) -> bool:
-        """In the pool of a draw on `day`: active, not on leave, certificate still valid."""
-        return self.active and not self.on_leave and self.certificate_expiry >= day
+        """In the pool of a draw on `day`: active, not on leave, holding an enforcement
+        certificate still valid. Experts (专业技术人员) assist the drawn inspectors when their
+        department sends them (选派专业人员协助); they are not drawn as enforcement staff."""
+        return (
+            self.active
+            and not self.on_leave
+            and not self.expert
+            and bool(self.certificate_no)
+            and self.certificate_expiry >= day
+        )
 
     def as_record(self) -> dict[str, object]:
         return {

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import chain, compress, islice, repeat
@@ -49,7 +49,7 @@ _sha256 = hashlib.sha256
 _HASH = type(_sha256())
 _copy, _update, _digest = _HASH.copy, _HASH.update, _HASH.digest
 _DECIMAL = re.compile(r"[0-9]+(\.[0-9]+)?")
-_CHUNK = 1024
+_CHUNK = 2048
 """Ids handled per pass: small enough to stay in cache between the digest and the ranks."""
 _EVERY = b"\xff" * 33
 """Above every 32-byte digest: a stratum drawn whole keeps all its ranks."""
@@ -87,11 +87,11 @@ def pool_digest(ids: Iterable[str]) -> str:
     return sha256_hex("".join(member + "\n" for member in pool))
 
 
-def required_count(size: int, ratio: str) -> int:
+def required_count(size: int, ratio: str, field: str = "ratio") -> int:
     """k = ceil(r × N), so that 不低于 r always holds, and never more than the stratum has."""
     if size < 0:
         raise InvalidValueError("size", "非负整数", size)
-    return min(size, ceil(ratio_fraction(ratio) * size))
+    return min(size, ceil(ratio_fraction(ratio, field) * size))
 
 
 def ratio_fraction(ratio: str, field: str = "ratio") -> Fraction:
@@ -131,36 +131,34 @@ class TargetDraw:
 
 def draw_targets(population: Mapping[str, str], ratios: Mapping[str, str], seed: str) -> TargetDraw:
     """Draw each stratum's k targets of lowest rank("targets", id); population is id -> grade."""
-    keys, grades = list(population), list(population.values())
-    sizes = {grade: grades.count(grade) for grade in ratios}
-    if sum(sizes.values()) != len(grades):
-        grade = min(set(grades) - set(ratios))
-        raise InvalidValueError(f"ratios.{grade}", f"{grade} 类对象的抽查比例", None)
+    sizes = Counter(population.values())
+    for grade in sizes:
+        if grade not in ratios:
+            raise InvalidValueError(f"ratios.{grade}", f"{grade} 类对象的抽查比例", None)
     strata = tuple(
-        Stratum(str(g), sizes[g], ratios[g], _count(sizes[g], ratios[g], g)) for g in sorted(ratios)
+        Stratum(str(g), sizes[g], ratios[g], required_count(sizes[g], ratios[g], f"ratios.{g}"))
+        for g in sorted(ratios)
     )
     bounds = {s.grade: _candidate_bound(s.count, s.size) for s in strata}
     prefix = (seed + "|targets|").encode()
     try:
-        digest, candidates = _scan(keys, grades, bounds, prefix, check_order=True)
+        digest, found = _scan(iter(population), iter(population.values()), bounds, prefix, True)
     except _OutOfOrder:
-        keys = sorted(keys)
-        grades = list(map(population.__getitem__, keys))
-        digest, candidates = _scan(keys, grades, bounds, prefix, check_order=False)
+        keys = sorted(population)
+        digest, found = _scan(iter(keys), map(population.__getitem__, keys), bounds, prefix, False)
+    ranks, ids, grades = found
     drawn: dict[str, tuple[str, ...]] = {}
     for s in strata:
-        ranked = sorted(candidates.get(s.grade, ()))
-        if len(ranked) < s.count:
-            ranked = _ranked([k for k, g in zip(keys, grades, strict=True) if g == s.grade], prefix)
-        drawn[s.grade] = tuple(member for _, member in ranked[: s.count])
+        # Sorting positions by rank rather than (rank, id) pairs spares a tuple per candidate;
+        # equal ranks, were SHA-256 ever to collide, keep id order since the scan ran in it.
+        at = list(compress(range(len(grades)), map(s.grade.__eq__, grades)))
+        if len(at) >= s.count:
+            at.sort(key=ranks.__getitem__)
+            drawn[s.grade] = tuple(map(ids.__getitem__, at[: s.count]))
+        else:
+            ranked = _ranked((k for k, g in population.items() if g == s.grade), prefix)
+            drawn[s.grade] = tuple(member for _, member in ranked[: s.count])
     return TargetDraw(seed, digest, strata, drawn)
-
-
-def _count(size: int, ratio: str, grade: str) -> int:
-    try:
-        return required_count(size, ratio)
-    except InvalidValueError as error:
-        raise InvalidValueError(f"ratios.{grade}", error.expected, error.got) from None
 
 
 def _candidate_bound(wanted: int, size: int) -> bytes:
@@ -178,13 +176,13 @@ class _OutOfOrder(Exception):
 
 
 def _scan(
-    keys: list[str],
-    grades: list[str],
+    keys: Iterator[str],
+    grades: Iterator[str],
     bounds: Mapping[str, bytes],
     prefix: bytes,
     check_order: bool,
-) -> tuple[str, dict[str, list[tuple[bytes, str]]]]:
-    """The population digest and each grade's ranks below its bound, in one pass over the ids.
+) -> tuple[str, tuple[list[bytes], list[str], list[str]]]:
+    """The population digest, and the ranks below their grade's bound with their ids and grades.
 
     With `check_order`, ids out of order raise `_OutOfOrder`: the digest needs them sorted, and
     sorting is left to the caller for that case, as a population read from an ordered directory
@@ -199,14 +197,15 @@ def _scan(
     found_ids: list[str] = []
     found_grades: list[str] = []
     previous: list[str] = []
-    for start in range(0, len(keys), _CHUNK):
-        ids = keys[start : start + _CHUNK]
-        its = grades[start : start + _CHUNK]
+    while ids := list(islice(keys, _CHUNK)):
+        its = list(islice(grades, _CHUNK))
         if check_order and (sorted(ids) != ids or previous > ids[:1]):
             raise _OutOfOrder
         previous = ids[-1:]
         encoded = list(map(str.encode, ids))
-        whole.update(b"".join(chain.from_iterable(zip(encoded, map(end, its), strict=True))))
+        lines: list[bytes] = [b""] * (2 * len(ids))
+        lines[::2], lines[1::2] = encoded, map(end, its)
+        whole.update(b"".join(lines))
         states = list(map(_copy, repeat(started, len(ids))))
         deque(map(_update, states, encoded), maxlen=0)
         ranks = list(map(_digest, states))
@@ -214,10 +213,7 @@ def _scan(
         found += map(ranks.__getitem__, low)
         found_ids += map(ids.__getitem__, low)
         found_grades += map(its.__getitem__, low)
-    candidates: dict[str, list[tuple[bytes, str]]] = {}
-    for digest, member, grade in zip(found, found_ids, found_grades, strict=True):
-        candidates.setdefault(grade, []).append((digest, member))
-    return whole.hexdigest(), candidates
+    return whole.hexdigest(), (found, found_ids, found_grades)
 
 
 def _ranked(ids: Iterable[str], prefix: bytes) -> list[tuple[bytes, str]]:

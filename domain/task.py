@@ -54,6 +54,19 @@ from domain.values import NoticeMethod, ResultCategory, department_code, local_d
 Record = dict[str, Any]
 
 
+class Step(Aggregate.Event):
+    """Every step of a task happens at a business moment (`at`), and a task's moments only move
+    forward: a command dated before what the log already says would rewrite the story."""
+
+    at: datetime
+
+    def mutate(self, aggregate: Any) -> Any:
+        task = super().mutate(aggregate)
+        if task is not None:
+            task.last_at = self.at
+        return task
+
+
 class Task(Aggregate):
     """The central aggregate: what is drawn, who inspects, what was found, what was published."""
 
@@ -86,6 +99,7 @@ class Task(Aggregate):
         self.number = number
         self.definition = TaskDefinition.from_record(definition)
         self.planned_at = at
+        self.last_at = at
         self.commitment: Task.SeedCommitted | None = None
         self.target_draw: Task.TargetsDrawn | None = None
         self.dispatches: dict[str, Task.TaskDispatched] = {}
@@ -164,6 +178,14 @@ class Task(Aggregate):
         return [n for n, f in self.follow_ups.items() if f["status"] == "open"]
 
     # ----------------------------------------------------------------- guards
+    def _when(self, at: datetime) -> datetime:
+        at = moment(at)
+        if at < self.last_at:
+            raise InvalidValueError(
+                "at", f"不早于本任务最近一次记录的时间 {self.last_at.isoformat()}", at
+            )
+        return at
+
     def _require_open(self) -> None:
         if self.is_closed:
             raise TaskClosedError(self.name)
@@ -193,7 +215,7 @@ class Task(Aggregate):
         return matching.matches[target]
 
     # ----------------------------------------------------------------- 2. commit
-    class SeedCommitted(Aggregate.Event):
+    class SeedCommitted(Step):
         """The population and H(secret) are fixed before anyone can know the beacon."""
 
         commitment: str
@@ -246,11 +268,11 @@ class Task(Aggregate):
             beacon_source=text(beacon_source, "beacon_source", "信标来源说明（例如见证人现场报数）")
             if beacon_source
             else "",
-            at=moment(at),
+            at=self._when(at),
         )
 
     # ----------------------------------------------------------------- 3. draw targets
-    class TargetsDrawn(Aggregate.Event):
+    class TargetsDrawn(Step):
         """The draw of targets, with everything needed to re-run it by hand (DRAW-SPEC.md)."""
 
         rule: str
@@ -299,12 +321,12 @@ class Task(Aggregate):
             beacon=beacon,
             seed=result.seed,
             drawn={grade: list(ids) for grade, ids in result.drawn.items()},
-            at=moment(at),
+            at=self._when(at),
         )
         return result
 
     # ----------------------------------------------------------------- 4. dispatch
-    class TaskDispatched(Aggregate.Event):
+    class TaskDispatched(Step):
         """派发 to a cooperating department, which must confirm by the deadline."""
 
         department: str
@@ -323,7 +345,7 @@ class Task(Aggregate):
             raise NotACooperatingDepartmentError(department)
         if department in self.dispatches:
             return  # dispatching is a reaction to the draw: doing it again changes nothing
-        at = moment(at)
+        at = self._when(at)
         deadline = calendar.deadline(local_day(at), self.definition.confirm_days)
         self.trigger_event(
             self.TaskDispatched,
@@ -334,7 +356,7 @@ class Task(Aggregate):
         )
 
     # ----------------------------------------------------------------- 5. confirm
-    class DepartmentConfirmed(Aggregate.Event):
+    class DepartmentConfirmed(Step):
         department: str
         late: bool
         """Confirmed after the deadline had passed."""
@@ -343,7 +365,7 @@ class Task(Aggregate):
         def apply(self, task: Task) -> None:
             task.answers[self.department] = self
 
-    class DepartmentDeclined(Aggregate.Event):
+    class DepartmentDeclined(Step):
         department: str
         reason: str
         at: datetime
@@ -364,7 +386,7 @@ class Task(Aggregate):
 
     def confirm(self, department: str, at: datetime) -> None:
         department = self._require_answerable(department)
-        at = moment(at)
+        at = self._when(at)
         late = local_day(at) > self.dispatches[department].deadline
         self.trigger_event(self.DepartmentConfirmed, department=department, late=late, at=at)
 
@@ -372,11 +394,11 @@ class Task(Aggregate):
         department = self._require_answerable(department)
         reason = text(reason, "reason", "拒绝的理由")
         self.trigger_event(
-            self.DepartmentDeclined, department=department, reason=reason, at=moment(at)
+            self.DepartmentDeclined, department=department, reason=reason, at=self._when(at)
         )
 
     # ----------------------------------------------------------------- deadlines
-    class ConfirmationOverdue(Aggregate.Event):
+    class ConfirmationOverdue(Step):
         """The department let the deadline pass: escalated to the office (双随机办)."""
 
         department: str
@@ -386,7 +408,7 @@ class Task(Aggregate):
         def apply(self, task: Task) -> None:
             task.confirmation_overdue.add(self.department)
 
-    class ResultOverdue(Aggregate.Event):
+    class ResultOverdue(Step):
         """No result three working days after the visit."""
 
         department: str
@@ -401,7 +423,7 @@ class Task(Aggregate):
         """Append every overdue event due at `at` and not yet recorded; returns how many."""
         if self.is_closed:
             return 0
-        today = local_day(moment(at))
+        today = local_day(self._when(at))
         count = 0
         for department, dispatch in self.dispatches.items():
             if (
@@ -434,7 +456,7 @@ class Task(Aggregate):
         return count
 
     # ----------------------------------------------------------------- 6. draw inspectors
-    class InspectorsDrawn(Aggregate.Event):
+    class InspectorsDrawn(Step):
         """A department's own draw from its 执法检查人员名录库 (purpose inspectors:<dept>)."""
 
         department: str
@@ -472,12 +494,12 @@ class Task(Aggregate):
             pool_digest=draw.pool_digest(pool),
             pool_size=len(pool),
             groups=[list(g) for g in groups],
-            at=moment(at),
+            at=self._when(at),
         )
         return groups
 
     # ----------------------------------------------------------------- 7. match
-    class GroupsMatched(Aggregate.Event):
+    class GroupsMatched(Step):
         """联合检查组 and their targets, and one 一企一表 per target."""
 
         rule: str
@@ -547,12 +569,12 @@ class Task(Aggregate):
             directory_positions=dict(directory_positions),
             matches=matches,
             sheets=sheets,
-            at=moment(at),
+            at=self._when(at),
         )
         return matches
 
     # ----------------------------------------------------------------- 8. file the grouping
-    class GroupingFiled(Aggregate.Event):
+    class GroupingFiled(Step):
         """人员分组及车辆安排情况表, filed with the office by each department."""
 
         department: str
@@ -591,11 +613,11 @@ class Task(Aggregate):
             department=department,
             members=rows,
             vehicles=dict(vehicles),
-            at=moment(at),
+            at=self._when(at),
         )
 
     # ----------------------------------------------------------------- 9. notify and visit
-    class NoticeServed(Aggregate.Event):
+    class NoticeServed(Step):
         """告知书 served on the target before the visit, on paper or by phone."""
 
         target: str
@@ -619,10 +641,10 @@ class Task(Aggregate):
             method=NoticeMethod.parse(method).value,
             recipient=text(recipient, "recipient", "受送达人姓名"),
             department=department,
-            at=moment(at),
+            at=self._when(at),
         )
 
-    class InspectionVisited(Aggregate.Event):
+    class InspectionVisited(Step):
         """实地核查 by the joint group; the target signs the sheet or refuses (如实记录)."""
 
         target: str
@@ -646,7 +668,7 @@ class Task(Aggregate):
             raise AlreadyVisitedError(target)
         if not signed and not note.strip():
             raise InvalidValueError("note", "拒绝签字时如实记录的情况说明", note)
-        at = moment(at)
+        at = self._when(at)
         due = calendar.deadline(local_day(at), self.definition.result_days)
         self.trigger_event(
             self.InspectionVisited,
@@ -659,7 +681,7 @@ class Task(Aggregate):
         )
 
     # ----------------------------------------------------------------- 10. results
-    class ResultRecorded(Aggregate.Event):
+    class ResultRecorded(Step):
         """谁检查、谁录入: one department's result for one target."""
 
         department: str
@@ -674,7 +696,7 @@ class Task(Aggregate):
         def apply(self, task: Task) -> None:
             task.results[(self.department, self.target)] = self
 
-    class ResultCorrected(Aggregate.Event):
+    class ResultCorrected(Step):
         """A mistake fixed by a new fact, never by changing the past."""
 
         department: str
@@ -707,7 +729,7 @@ class Task(Aggregate):
         department, parsed, clean = self._check_result(department, target, category, findings)
         if (department, target) in self.results:
             raise ResultAlreadyRecordedError(f"{department} / {target}")
-        at = moment(at)
+        at = self._when(at)
         late = local_day(at) > self.visits[target].results_due
         self.trigger_event(
             self.ResultRecorded,
@@ -738,11 +760,11 @@ class Task(Aggregate):
             category=parsed,
             findings=clean,
             reason=text(reason, "reason", "更正理由"),
-            at=moment(at),
+            at=self._when(at),
         )
 
     # ----------------------------------------------------------------- 11. publish
-    class ResultsPublished(Aggregate.Event):
+    class ResultsPublished(Step):
         """公示: every target's results, department by department, for the public register."""
 
         entries: list[Record]
@@ -771,10 +793,10 @@ class Task(Aggregate):
             }
             for target in self.matches
         ]
-        self.trigger_event(self.ResultsPublished, entries=entries, at=moment(at))
+        self.trigger_event(self.ResultsPublished, entries=entries, at=self._when(at))
 
     # ----------------------------------------------------------------- 12. follow up
-    class FollowUpOpened(Aggregate.Event):
+    class FollowUpOpened(Step):
         """后续处置: 责令整改 with a rectification deadline."""
 
         number: int
@@ -787,7 +809,7 @@ class Task(Aggregate):
         def apply(self, task: Task) -> None:
             task.follow_ups[self.number] = {"opened": self, "status": "open"}
 
-    class FollowUpTransferred(Aggregate.Event):
+    class FollowUpTransferred(Step):
         """抄告 / 移送 to another department or to the judiciary."""
 
         number: int
@@ -798,7 +820,7 @@ class Task(Aggregate):
         def apply(self, task: Task) -> None:
             task.follow_ups[self.number].update(status="transferred", transferred=self)
 
-    class FollowUpClosed(Aggregate.Event):
+    class FollowUpClosed(Step):
         number: int
         outcome: str
         at: datetime
@@ -816,7 +838,7 @@ class Task(Aggregate):
             raise ResultNotRecordedError(f"{department} / {target}")
         if not ResultCategory(result.category).is_problem:
             raise InvalidValueError("target", "检查结果为发现问题的对象", target)
-        at = moment(at)
+        at = self._when(at)
         if isinstance(due, datetime) or not isinstance(due, date) or due < local_day(at):
             raise InvalidValueError("due", "不早于今天的整改期限", due)
         number = len(self.follow_ups) + 1
@@ -847,7 +869,7 @@ class Task(Aggregate):
             number=number,
             to=text(to, "to", "接收部门或司法机关"),
             reason=text(reason, "reason", "移送理由"),
-            at=moment(at),
+            at=self._when(at),
         )
 
     def close_follow_up(self, number: int, outcome: str, at: datetime) -> None:
@@ -856,11 +878,11 @@ class Task(Aggregate):
             self.FollowUpClosed,
             number=number,
             outcome=text(outcome, "outcome", "整改结果"),
-            at=moment(at),
+            at=self._when(at),
         )
 
     # ----------------------------------------------------------------- 13. close
-    class Closed(Aggregate.Event):
+    class Closed(Step):
         """结案: published, and every follow-up closed or handed over."""
 
         at: datetime
@@ -874,4 +896,4 @@ class Task(Aggregate):
             raise NotPublishedError(self.name)
         if self.open_follow_ups():
             raise FollowUpsOpenError("、".join(str(n) for n in self.open_follow_ups()))
-        self.trigger_event(self.Closed, at=moment(at))
+        self.trigger_event(self.Closed, at=self._when(at))

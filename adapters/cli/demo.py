@@ -163,16 +163,10 @@ def _visits_and_results(service: Service, task_id: UUID, targets: list[str]) -> 
                     task_id, department, target, category, findings, at(day, "17:00")
                 )
     due = tasks.task(task_id).visits[last].results_due
-    service.deadlines.check(at(calendar.add_working_days(due, 1).isoformat(), "08:30"))
+    next_day = calendar.add_working_days(due, 1).isoformat()
+    service.deadlines.check(at(next_day, "08:30"))
     findings = {item.code: "符合要求" for item in ITEMS["police"]}
-    tasks.record_result(
-        task_id,
-        "police",
-        last,
-        "未发现问题",
-        findings,
-        at(calendar.add_working_days(due, 1).isoformat(), "10:00"),
-    )
+    tasks.record_result(task_id, "police", last, "未发现问题", findings, at(next_day, "10:00"))
     tasks.correct_result(
         task_id,
         "education",
@@ -180,13 +174,13 @@ def _visits_and_results(service: Service, task_id: UUID, targets: list[str]) -> 
         "未发现问题",
         {"JY-2": "符合要求"},
         "复核发现教材已于 10 月备案，原录入有误",
-        at("2023-11-17", "15:00"),
+        at(next_day, "11:00"),
     )
-    tasks.publish(task_id, at("2023-11-20", "10:00"))
+    tasks.publish(task_id, at(next_day, "15:00"))
     due_day = date(2023, 12, 20)
     numbers = {
         department: tasks.open_follow_up(
-            task_id, department, target, PROBLEMS[department][1], due_day, at("2023-11-20", "15:00")
+            task_id, department, target, PROBLEMS[department][1], due_day, at(next_day, "16:00")
         )
         for target, department in problem_of.items()
     }

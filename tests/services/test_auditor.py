@@ -14,7 +14,7 @@ from adapters.bootstrap import Service
 from services.errors import NotFoundError
 
 if TYPE_CHECKING:
-    from conftest import JointInspection, Store
+    from tests.services.conftest import JointInspection, Store
 
 sqlite_only = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
 
@@ -176,3 +176,30 @@ def test_verification_fails_naming_task_event_and_first_id_after_tampering_with_
     assert difference.first_id == substitute
     assert replaced in difference.expected and substitute in difference.got
     assert str(joint.task_id) in str(difference) and substitute in str(difference)
+
+
+@sqlite_only
+def test_verification_fails_when_the_directory_behind_a_draw_is_rewritten_in_sqlite(
+    store: Store, service: Service, joint: JointInspection
+) -> None:
+    """Moving a school to another risk grade afterwards would change the strata: it shows."""
+    joint.closed()
+    directory = joint.directory_id.hex
+    with closing(sqlite3.connect(str(store.path))) as db, db:
+        rowid, state = db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%TargetsRegistered' "
+            "AND originator_id = ?",
+            (directory,),
+        ).fetchone()
+        fields = json.loads(state)
+        fields["targets"][0]["risk_grade"] = "D"
+        forged = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
+        db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (forged, rowid))
+
+    report = store.open().auditor.verify()
+
+    assert not report.ok
+    joint_task = [d for d in report.differences if d.task_id == joint.task_id]
+    assert [(d.event, d.what) for d in joint_task] == [
+        ("TargetsDrawn", "population_digest（按名录库重建）")
+    ]

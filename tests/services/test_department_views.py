@@ -10,7 +10,7 @@ from adapters.bootstrap import Service
 from domain.values import ResultCategory
 
 if TYPE_CHECKING:
-    from conftest import JointInspection
+    from tests.services.conftest import JointInspection
 
 
 def at(day: str, clock: str = "09:00") -> datetime:
@@ -54,7 +54,11 @@ def test_the_inbox_tells_a_department_what_it_still_owes_as_the_task_moves_on(
     [fire] = service.index.inbox("fire")
     assert fire.owes == ("抽取执法检查人员",)  # confirmed late: the escalation is the office's
 
-    joint.draw_inspectors().recuse().match().visit()
+    joint.draw_inspectors()
+    lead = {item.task_id: item for item in service.index.inbox("education")}
+    assert lead[joint.task_id].owes == ("随机匹配检查组",)
+
+    joint.recuse().match().visit()
     [police] = service.index.inbox("police")
     assert len(police.owes) == len(joint.targets)
     assert all(owed.endswith("（2023-11-14 前）") for owed in police.owes)

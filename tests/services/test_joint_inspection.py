@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import pytest
 
 from adapters.bootstrap import Service
+from domain.directory import Inspector
 from domain.errors import (
     FollowUpsOpenError,
     NotADepartmentOfTheTaskError,
@@ -18,7 +19,7 @@ from domain.errors import (
 from domain.values import ResultCategory
 
 if TYPE_CHECKING:
-    from conftest import JointInspection
+    from tests.services.conftest import JointInspection
 
 
 def at(day: str, clock: str = "09:00") -> datetime:
@@ -86,7 +87,7 @@ def test_a_joint_inspection_runs_from_plan_to_closing(
         members = {i for g in groups for i in g}
         assert len(members) == 4
         assert f"{prefix}006" not in members  # on leave
-        assert f"{prefix}007" not in members  # certificate lapsed the day before the draw
+        assert f"{prefix}007" not in members  # certificate lapsed before the draw
         assert draws[department]["pool_size"] == 5
 
     # 7. Recusal and match: one group per target, never one with a member who must recuse.
@@ -221,3 +222,21 @@ def test_a_target_every_group_must_recuse_from_is_refused_and_nothing_is_matched
 
     assert log_length(service) == before
     assert service.tasks.task(joint.task_id).matching is None
+
+
+def test_a_certificate_is_judged_on_the_draw_day_in_beijing_time(
+    service: Service, joint: JointInspection
+) -> None:
+    joint.drawn().confirm()
+    service.directories.register_inspectors(
+        "police",
+        [Inspector("GA008", "孙末日", "police", "130283008", date(2023, 11, 6), "13900000008")],
+        at("2023-11-01"),
+    )
+    late_evening_utc = datetime(2023, 11, 6, 17, 0, tzinfo=UTC)  # 7 Nov, 01:00 in Beijing
+
+    service.tasks.draw_inspectors(joint.task_id, "police", late_evening_utc)
+
+    [drawn] = recorded(service, joint.task_id, "InspectorsDrawn")
+    assert drawn["pool_size"] == 5  # GA001–GA005: GA008's certificate ended on the 6th
+    assert "GA008" in service.directories.pool("police", date(2023, 11, 6)).inspectors

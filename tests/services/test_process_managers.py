@@ -11,7 +11,7 @@ from domain.errors import DomainError
 from services.processes import DispatchProcess
 
 if TYPE_CHECKING:
-    from conftest import JointInspection
+    from tests.services.conftest import JointInspection
 
 
 def at(day: str, clock: str = "09:00") -> datetime:

@@ -33,7 +33,7 @@ from domain.errors import (
 from services.errors import AlreadyExistsError, NotFoundError, ServiceError
 
 if TYPE_CHECKING:
-    from conftest import JointInspection
+    from tests.services.conftest import JointInspection
 
 
 def at(day: str, clock: str = "09:00") -> datetime:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from unit_builders import (
+from tests.unit.builders import (
     FIRE,
     LEAD,
     POLICE,

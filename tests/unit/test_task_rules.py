@@ -12,7 +12,7 @@ from math import ceil
 from typing import Any
 
 import pytest
-from unit_builders import (
+from tests.unit.builders import (
     BEACON,
     CONFIRM_BY,
     FIRE,
