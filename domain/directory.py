@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import cast
 
 from domain.credit_code import CodeKind, validate_credit_code
 from domain.errors import InvalidValueError
@@ -85,8 +86,7 @@ class Target:
 
     @classmethod
     def from_record(cls, record: dict[str, object]) -> Target:
-        tags = record.get("tags") or []
-        assert isinstance(tags, list)
+        tags = cast(list[str], record.get("tags") or [])
         return cls(
             credit_code=str(record["credit_code"]),
             name=str(record["name"]),
@@ -161,8 +161,7 @@ class Inspector:
     @classmethod
     def from_record(cls, record: dict[str, object]) -> Inspector:
         def strings(key: str) -> frozenset[str]:
-            values = record.get(key) or []
-            assert isinstance(values, list)
+            values = cast(list[str], record.get(key) or [])
             return frozenset(str(v) for v in values)
 
         return cls(

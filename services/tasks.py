@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 from uuid import UUID
 
 from domain import draw
@@ -101,12 +101,12 @@ class Tasks(SsjApplication):
                 beacon_source,
                 at,
             )
-            assert task.commitment is not None
+            committed = cast(Task.SeedCommitted, task.commitment)
             return CommitSummary(
-                task.commitment.commitment,
+                committed.commitment,
                 population.position,
-                task.commitment.population_digest,
-                {g: s["N"] for g, s in task.commitment.strata.items()},
+                committed.population_digest,
+                {g: s["N"] for g, s in committed.strata.items()},
             )
 
         return self._change(task_id, commit)
@@ -114,15 +114,13 @@ class Tasks(SsjApplication):
     def draw_targets(self, task_id: UUID, secret: str, beacon: str, at: datetime) -> DrawSummary:
         """The population is rebuilt at the committed directory version, whatever changed since."""
         task = self.task(task_id)
-        if task.commitment is None:
-            task.draw_targets({}, secret, beacon, at)  # raises the domain's own refusal
-        assert task.commitment is not None
-        population = self.directories.population(
-            task.commitment.directory_id, task.definition.scope, task.commitment.directory_position
-        )
-        result = self._change(
-            task_id, lambda t: t.draw_targets(population.members, secret, beacon, at)
-        )
+        committed = task.commitment
+        members: dict[str, str] = {}
+        if committed is not None:  # without a commitment the task itself refuses the draw
+            members = self.directories.population(
+                committed.directory_id, task.definition.scope, committed.directory_position
+            ).members
+        result = self._change(task_id, lambda t: t.draw_targets(members, secret, beacon, at))
         return DrawSummary(result.seed, result.strata, result.all_drawn())
 
     # ------------------------------------------------------------------ 4–5. dispatch and confirm

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 from uuid import UUID
 
 import typer
@@ -22,6 +23,7 @@ from adapters.cli import render
 from adapters.cli.demo_data import ITEMS, inspectors, institutions
 from adapters.cli.words import dept, when
 from domain import draw
+from domain.task import Task
 from domain.task_definition import TaskDefinition
 from domain.values import CHINA, Scope
 from services.log import read_log
@@ -213,15 +215,13 @@ def _timeline(service: Service, say: Callable[[str], None]) -> None:
 def _views(service: Service, task_id: UUID, say: Callable[[str], None]) -> None:
     task = service.tasks.task(task_id)
     say("\n随机抽取结果（任何人可按 DRAW-SPEC.md 复算）")
-    drawn = task.target_draw
-    assert drawn is not None
+    drawn = cast(Task.TargetsDrawn, task.target_draw)
     say(
         f"  承诺值 {drawn.commitment}\n  密钥   {drawn.secret}\n  信标   {drawn.beacon}\n  种子   {drawn.seed}"
     )
     for grade, stratum in drawn.strata.items():
         say(f"  {grade} 类：总体 {stratum['N']}，比例不低于 {stratum['r']}，抽取 {stratum['k']}")
-    matching = task.matching
-    assert matching is not None
+    matching = cast(Task.GroupsMatched, task.matching)
     say("\n联合检查组与一企一表")
     for g, group in enumerate(matching.groups):
         members = "；".join(f"{dept(d)} {'、'.join(ids)}" for d, ids in group.items())
