@@ -13,10 +13,12 @@ import re
 import shlex
 import shutil
 import sqlite3
+import tomllib
 from collections import Counter
 from collections.abc import Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ from typer.testing import CliRunner
 
 from adapters.bootstrap import bootstrap
 from adapters.cli.main import app
+from adapters.importing import read_inspectors
 from domain.directories import TargetDirectory
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "adapters" / "demo_data"
@@ -114,6 +117,10 @@ def department_inspectors(path: Path, department: str, prefix: str) -> Path:
         ]
     )
     return write_csv(path, INSPECTOR_HEADER, rows)
+
+
+SAMPLE_SCHOOLS = "52330106MJ0000001P、52330106MJ0000002T"
+"""The two active 校外培训机构 of targets-sample.csv: the sample plan draws both."""
 
 
 # ---------------------------------------------------------------------------- demo
@@ -259,8 +266,14 @@ def run_flow(tmp: Path) -> Flow:
     police = shlex.quote(str(department_inspectors(tmp / "police.csv", "police", "GA")))
     fire = shlex.quote(str(department_inspectors(tmp / "fire.csv", "fire", "XF")))
     say(f"directory open {DIRECTORY} --owner education --at 2023-10-20T09:00")
-    say(f"directory import-targets {data}/targets-sample.csv --directory {DIRECTORY}")
-    say(f"directory import-inspectors {data}/inspectors-sample.csv --dept education")
+    say(
+        f"directory import-targets {data}/targets-sample.csv --directory {DIRECTORY} "
+        "--at 2023-10-20T10:00"
+    )
+    say(
+        f"directory import-inspectors {data}/inspectors-sample.csv --dept education "
+        "--at 2023-10-20T11:00"
+    )
     say(f"directory import-inspectors {police} --dept 公安局 --at 2023-10-20T11:00")
     say(f"directory import-inspectors {fire} --dept fire --at 2023-10-20T11:00")
     created = say(f"plan create {data}/plan-sample.toml --at 2023-10-30T09:00")
@@ -289,7 +302,10 @@ def run_flow(tmp: Path) -> Flow:
         for m in re.finditer(r"(\S+) → 第 (\d+) 组", flow.outputs["match"])
     }
     for department in ("education", "police", "fire"):
-        say(f"task file-grouping {task} --dept {department} --vehicle 1=冀B·00001 --at 2023-11-07")
+        say(
+            f"task file-grouping {task} --dept {department} --vehicle 1=冀B·00001 "
+            "--at 2023-11-07T15:00"
+        )
 
     first, second = flow.drawn
     for target in flow.drawn:
@@ -324,6 +340,15 @@ def run_flow(tmp: Path) -> Flow:
     return flow
 
 
+def test_the_sample_inspectors_alone_staff_the_sample_plan() -> None:
+    """What plan-sample.toml's header tells users to type must be enough to run the plan."""
+    plan = tomllib.loads((DEMO_DATA / "plan-sample.toml").read_text(encoding="utf-8"))
+    [task] = plan["tasks"]
+    report = read_inspectors(DEMO_DATA / "inspectors-sample.csv", department=task["lead"])
+    drawable = [i for i in report.good if i.eligible_on(date.fromisoformat(task["window"][0]))]
+    assert len(drawable) >= task["per_group"] * task["groups"]
+
+
 @pytest.fixture(scope="module")
 def flow(tmp_path_factory: pytest.TempPathFactory) -> Flow:
     return run_flow(tmp_path_factory.mktemp("cli-flow"))
@@ -343,7 +368,7 @@ def test_a_joint_inspection_runs_from_plan_to_closing_by_cli_commands(flow: Flow
     assert "追加逾期事件 1 条" in flow.outputs["deadlines"]
     assert "消防救援大队 未在期限内确认派发任务（期限 2023-11-03" in flow.outputs["deadlines"]
     assert "配合部门确认：消防救援大队（逾期确认）" in flow.outputs["show"]
-    # JY005 must recuse from both targets, so both go to the group he is not in.
+    # JY006 must recuse from both targets, so both go to the group he is not in.
     assert sorted(flow.matches) == sorted(flow.drawn)
     assert len(set(flow.matches.values())) == 1
     assert "已结案" in flow.outputs["close"]
@@ -359,7 +384,7 @@ def test_the_register_shows_each_departments_result_and_no_inspector(flow: Flow)
         assert target in register
     assert "消防救援大队：发现问题已责令改正" in register
     assert "公安局：未发现问题" in register
-    inspectors = [f"JY00{n}" for n in range(1, 6)] + [
+    inspectors = [f"JY00{n}" for n in range(1, 7)] + [
         f"{prefix}00{n}" for prefix in ("GA", "XF") for n in range(1, 8)
     ]
     assert not [i for i in inspectors if i in register]
@@ -408,8 +433,8 @@ def test_audit_export_gives_one_json_object_per_event_per_line(flow: Flow) -> No
     ]
     assert drawn[0]["fields"]["secret"] == SECRET
     [matched] = [e for e in events if e["type"] == "GroupsMatched"]
-    # The sample's 回避对象 column: JY005 recuses from both drawn schools.
-    assert matched["fields"]["conflicts"] == {"JY005": sorted(flow.drawn)}
+    # The 回避对象 column of the sample: JY006 recuses from both drawn schools.
+    assert matched["fields"]["conflicts"] == {"JY006": sorted(flow.drawn)}
 
 
 def test_audit_export_to_a_file_writes_the_same_lines(flow: Flow, tmp_path: Path) -> None:

@@ -28,5 +28,7 @@ def test_both_readme_commands_are_makefile_targets() -> None:
 
 def test_ci_runs_the_readme_test_command() -> None:
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    commands = [line.strip() for line in script.splitlines() if line.strip() and not line.startswith("#")]
+    commands = [
+        line.strip() for line in script.splitlines() if line.strip() and not line.startswith("#")
+    ]
     assert "make test" in commands

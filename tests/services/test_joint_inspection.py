@@ -190,7 +190,9 @@ def test_a_department_that_declines_is_left_out_of_the_groups(
     ]
     for target in matches:
         tasks.serve_notice(task_id, "education", target, "letter", "法定代表人", at("2023-11-08"))
+    for target in matches:
         tasks.record_visit(task_id, target, True, "", at("2023-11-09"))
+    for target in matches:
         for department, item in (("education", "JY-1"), ("fire", "XF-1")):
             tasks.record_result(
                 task_id,

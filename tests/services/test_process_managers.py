@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from adapters.bootstrap import Service
 from domain.errors import DomainError
 from services.processes import DispatchProcess
+from tests.services.conftest import DIRECTORY, institutions, joint_task
 
 if TYPE_CHECKING:
     from tests.services.conftest import JointInspection
@@ -54,9 +56,24 @@ def test_running_the_dispatch_process_again_changes_nothing(
 def test_the_confirmation_deadline_counts_working_weekends_of_the_holiday_calendar(
     service: Service, joint: JointInspection
 ) -> None:
-    """Drawn on Thursday 28 September 2023: 29 Sep–6 Oct are holidays, 7–8 Oct are worked."""
-    joint.open_directories().plan()
-    task_id = joint.task_id
+    """Drawn on Thursday 28 September 2023: 29 Sep–6 Oct are holidays, 7–8 Oct are worked.
+
+    A task of its own, planned in September: a task's moments only move forward, so the joint
+    task planned on 30 October cannot be drawn in September.
+    """
+    service.directories.open_target_directory(DIRECTORY, "education", at("2023-09-18"))
+    service.directories.register_targets(
+        joint.directory_id, institutions(), at("2023-09-18", "10:00")
+    )
+    before_the_holiday = replace(
+        joint_task(joint.directory_id),
+        name="2023年迁安市校外培训机构节前联合抽查",
+        window_start=date(2023, 9, 25),
+        window_end=date(2023, 10, 31),
+    )
+    [task_id] = service.tasks.register_plan(
+        "education", 2023, "2023年国庆节前联合抽查工作计划", [before_the_holiday], at("2023-09-25")
+    ).task_ids
     service.tasks.commit_seed(task_id, joint.SECRET, "", at("2023-09-27"))
     service.tasks.draw_targets(task_id, joint.SECRET, "", at("2023-09-28"))
     service.settle()

@@ -315,14 +315,17 @@ class Run:
             self.record_visit(target)
 
     def record_results(
-        self, category: str = "未发现问题", skip: Iterable[tuple[str, str]] = ()
+        self,
+        category: str = "未发现问题",
+        skip: Iterable[tuple[str, str]] = (),
+        when: datetime | None = None,
     ) -> None:
         """Every participating department's result for every target, except the pairs in skip."""
         skipped = set(skip)
         for target in self.task.matches:
             for department in self.task.participating:
                 if (department, target) not in skipped:
-                    self.record(department, target, category)
+                    self.record(department, target, category, when=when)
 
     # ------------------------------------------------------------------ one command, defaults filled
     def draw_inspectors_of(
@@ -458,4 +461,3 @@ def refuse(
 def refused() -> Refused:
     """refused(aggregate, Error, command, *args) -> the error, having checked no event was left."""
     return refuse
-

@@ -7,19 +7,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.unit.builders import (
-    FIRE,
-    LEAD,
-    POLICE,
-    TARGETS,
-    Refused,
-    at,
-    credit_code,
-    make_inspector,
-    make_inspector_directory,
-    make_target,
-    make_target_directory,
-)
 
 from domain import draw
 from domain.directories import InspectorDirectory, TargetDirectory
@@ -33,6 +20,19 @@ from domain.errors import (
     UnknownTargetError,
 )
 from domain.values import Scope
+from tests.unit.builders import (
+    FIRE,
+    LEAD,
+    POLICE,
+    TARGETS,
+    Refused,
+    at,
+    credit_code,
+    make_inspector,
+    make_inspector_directory,
+    make_target,
+    make_target_directory,
+)
 
 DRAW_DAY = date(2023, 3, 7)
 NAIVE = datetime(2023, 3, 7, 9, 0)
@@ -212,6 +212,24 @@ def test_the_same_directory_name_gives_the_same_id() -> None:
 def test_the_pool_excludes_inspectors_on_leave_inactive_or_with_an_expired_certificate() -> None:
     directory = make_inspector_directory(POLICE)
     assert directory.pool(DRAW_DAY) == [f"{POLICE}-{n:03d}" for n in range(1, 6)]
+
+
+def test_an_expert_is_never_in_the_pool_even_with_a_valid_certificate() -> None:
+    """专业技术人员 assist the drawn inspectors; they are not drawn as enforcement staff."""
+    directory = InspectorDirectory.open(FIRE, at("2023-01-03"))
+    expert = make_inspector(FIRE, 2, expert=True)
+    directory.register([make_inspector(FIRE, 1), expert], at("2023-01-04"))
+    assert expert.certificate_no and expert.certificate_expiry > DRAW_DAY
+    assert directory.pool(DRAW_DAY) == [f"{FIRE}-001"]
+    assert f"{FIRE}-002" in directory.inspectors  # kept in the directory, just not drawn
+
+
+def test_an_inspector_without_a_certificate_number_is_never_in_the_pool() -> None:
+    directory = InspectorDirectory.open(FIRE, at("2023-01-03"))
+    uncertified = replace(make_inspector(FIRE, 2, expert=True), certificate_no="")
+    directory.register([make_inspector(FIRE, 1), uncertified], at("2023-01-04"))
+    assert directory.inspectors[f"{FIRE}-002"].certificate_no == ""
+    assert directory.pool(DRAW_DAY) == [f"{FIRE}-001"]
 
 
 def test_a_certificate_is_valid_through_its_expiry_day() -> None:

@@ -9,19 +9,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.unit.builders import (
-    FIRE,
-    LEAD,
-    POLICE,
-    RESULTS_DUE,
-    WHEN,
-    Refused,
-    Run,
-    RunFactory,
-    at,
-    internal_definition,
-    joint_definition,
-)
 
 from domain import draw
 from domain.errors import (
@@ -46,6 +33,19 @@ from domain.errors import (
 )
 from domain.task import Task
 from domain.values import ResultCategory, Scope
+from tests.unit.builders import (
+    FIRE,
+    LEAD,
+    POLICE,
+    RESULTS_DUE,
+    WHEN,
+    Refused,
+    Run,
+    RunFactory,
+    at,
+    internal_definition,
+    joint_definition,
+)
 
 PROBLEM = ResultCategory.RECTIFICATION_ORDERED.value
 NAIVE = datetime(2023, 3, 13, 9, 0)
@@ -614,10 +614,11 @@ def everything(run: RunFactory) -> Run:
     """A closed task with a decline, an overdue result, a correction and two follow-ups."""
     r = run("visited", declined={FIRE: "人手不足"})
     r.task.check_deadlines(at(RESULTS_DUE + timedelta(days=1)))
-    r.stage = "visited"
-    r.to("results_recorded")
+    late = at(RESULTS_DUE + timedelta(days=1), 16)  # after the overdue the log already holds
+    r.record_results(when=late)
+    r.stage = "results_recorded"
     first, second = r.task.drawn_targets[:2]
-    r.correct(POLICE, first, PROBLEM)
+    r.correct(POLICE, first, PROBLEM, when=late)
     r.to("published")
     r.task.transfer_follow_up(r.open_follow_up(first), "迁安市人民检察院", "移送", LATER)
     r.correct(POLICE, second, PROBLEM, when=LATER)

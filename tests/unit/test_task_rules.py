@@ -12,22 +12,6 @@ from math import ceil
 from typing import Any
 
 import pytest
-from tests.unit.builders import (
-    BEACON,
-    CONFIRM_BY,
-    FIRE,
-    LEAD,
-    POLICE,
-    SECRET,
-    WHEN,
-    Refused,
-    Run,
-    RunFactory,
-    at,
-    joint_definition,
-    make_target,
-    plan_task,
-)
 
 from domain import draw
 from domain.directories import TargetDirectory
@@ -51,6 +35,22 @@ from domain.errors import (
 )
 from domain.task import Task
 from domain.values import Scope
+from tests.unit.builders import (
+    BEACON,
+    CONFIRM_BY,
+    FIRE,
+    LEAD,
+    POLICE,
+    SECRET,
+    WHEN,
+    Refused,
+    Run,
+    RunFactory,
+    at,
+    joint_definition,
+    make_target,
+    plan_task,
+)
 
 NAIVE = datetime(2023, 3, 7, 9, 0)
 LATER = WHEN["confirmed"]
@@ -129,7 +129,7 @@ def test_a_definition_survives_its_own_record() -> None:
 # =========================================================================== times carry a zone
 NaiveCommand = Callable[[Run, datetime], object]
 
-NAIVE_COMMANDS: list[tuple[str, str, NaiveCommand]] = [
+TIMED_COMMANDS: list[tuple[str, str, NaiveCommand]] = [
     (
         "commit_seed",
         "planned",
@@ -147,13 +147,59 @@ NAIVE_COMMANDS: list[tuple[str, str, NaiveCommand]] = [
 
 @pytest.mark.parametrize(
     ("stage", "command"),
-    [pytest.param(stage, command, id=name) for name, stage, command in NAIVE_COMMANDS],
+    [pytest.param(stage, command, id=name) for name, stage, command in TIMED_COMMANDS],
 )
 def test_a_time_without_a_zone_is_refused_naming_at(
     run: RunFactory, refused: Refused, stage: str, command: NaiveCommand
 ) -> None:
     r = run(stage)
     assert field_of(refused(r.task, InvalidValueError, command, r, NAIVE)) == "at"
+
+
+# =========================================================================== times only move forward
+@pytest.mark.parametrize(
+    ("stage", "command"),
+    [pytest.param(stage, command, id=name) for name, stage, command in TIMED_COMMANDS],
+)
+def test_a_command_dated_before_the_task_s_last_moment_is_refused_naming_at(
+    run: RunFactory, refused: Refused, stage: str, command: NaiveCommand
+) -> None:
+    r = run(stage)
+    last = r.events()[-1].at
+    error = refused(r.task, InvalidValueError, command, r, last - timedelta(minutes=1))
+    assert field_of(error) == "at"
+
+
+@pytest.mark.parametrize(
+    ("stage", "command"),
+    [pytest.param(stage, command, id=name) for name, stage, command in TIMED_COMMANDS],
+)
+def test_a_command_at_the_task_s_last_moment_is_accepted(
+    run: RunFactory, stage: str, command: NaiveCommand
+) -> None:
+    r = run(stage)
+    last = r.events()[-1].at
+    command(r, last.astimezone(UTC))  # the same moment, whatever zone it is written in
+    assert r.task.last_at == last
+
+
+def test_a_confirmation_dated_back_before_the_recorded_overdue_is_refused(
+    run: RunFactory, refused: Refused
+) -> None:
+    """Once the log says fire let its deadline pass, fire cannot confirm "on the deadline day"."""
+    r = run("dispatched")
+    r.task.confirm(POLICE, WHEN["confirmed"])
+    assert r.task.check_deadlines(at(CONFIRM_BY + timedelta(days=1), 8)) == 1
+    [overdue] = r.events(Task.ConfirmationOverdue)
+    assert (overdue.department, overdue.deadline) == (FIRE, CONFIRM_BY)
+
+    error = refused(r.task, InvalidValueError, r.task.confirm, FIRE, at(CONFIRM_BY, 17))
+    assert field_of(error) == "at"
+    assert FIRE not in r.task.answers
+
+    r.task.confirm(FIRE, at(CONFIRM_BY + timedelta(days=1), 10))
+    [_, confirmed] = r.events(Task.DepartmentConfirmed)
+    assert (confirmed.department, confirmed.late) == (FIRE, True)
 
 
 def test_a_task_cannot_be_planned_at_a_time_without_a_zone() -> None:
