@@ -196,13 +196,17 @@ def _scan(
     found: list[bytes] = []
     found_ids: list[str] = []
     found_grades: list[str] = []
-    previous: list[str] = []
+    previous: list[bytes] = []
     while ids := list(islice(keys, _CHUNK)):
         its = list(islice(grades, _CHUNK))
-        if check_order and (sorted(ids) != ids or previous > ids[:1]):
+        # One pass over the (possibly scattered) str objects; everything after works on fresh,
+        # contiguous bytes, whose order is the code-point order of the ids (UTF-8 keeps it).
+        encoded = "\n".join(ids).encode().split(b"\n")
+        if len(encoded) != len(ids):  # an id holding a newline: encode one by one
+            encoded = list(map(str.encode, ids))
+        if check_order and (sorted(encoded) != encoded or previous > encoded[:1]):
             raise _OutOfOrder
-        previous = ids[-1:]
-        encoded = list(map(str.encode, ids))
+        previous = encoded[-1:]
         lines: list[bytes] = [b""] * (2 * len(ids))
         lines[::2], lines[1::2] = encoded, map(end, its)
         whole.update(b"".join(lines))
