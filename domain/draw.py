@@ -29,6 +29,7 @@ __all__ = [
     "Stratum",
     "TargetDraw",
     "UnmatchableTargetError",
+    "checked_secret",
     "commitment_of",
     "default_group_count",
     "draw_inspectors",
@@ -59,6 +60,19 @@ _NONE = b""
 
 def sha256_hex(text: str) -> str:
     return _sha256(text.encode()).hexdigest()
+
+
+_SECRET = re.compile(r"[0-9a-f]{64}")
+
+
+def checked_secret(secret: str) -> str:
+    """The secret is 64 hex characters from a cryptographic generator (DRAW-SPEC.md): anything
+    shorter could be guessed from its commitment before the draw."""
+    if not isinstance(secret, str) or not _SECRET.fullmatch(secret):
+        raise InvalidValueError(
+            "secret", "64 位小写十六进制随机数（密码学随机数生成器产生）", secret
+        )
+    return secret
 
 
 def commitment_of(secret: str) -> str:

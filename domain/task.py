@@ -300,7 +300,7 @@ class Task(Aggregate):
             raise SeedNotCommittedError(self.name)
         if self.target_draw is not None:
             raise TargetsAlreadyDrawnError(self.name)
-        revealed = draw.commitment_of(secret)
+        revealed = draw.commitment_of(draw.checked_secret(secret))
         if revealed != self.commitment.commitment:
             raise CommitmentMismatchError(self.commitment.commitment, revealed)
         digest = draw.population_digest(population)

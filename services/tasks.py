@@ -95,7 +95,7 @@ class Tasks(SsjApplication):
 
         def commit(task: Task) -> CommitSummary:
             task.commit_seed(
-                draw.commitment_of(secret),
+                draw.commitment_of(draw.checked_secret(secret)),
                 population.position,
                 population.members,
                 beacon_source,

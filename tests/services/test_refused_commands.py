@@ -134,6 +134,21 @@ def test_a_draw_with_another_secret_is_refused_and_records_nothing(
     assert service.tasks.task(joint.task_id).target_draw is None
 
 
+@pytest.mark.parametrize("secret", ["123456", "G" * 64, "A" * 64, "0" * 63])
+def test_a_guessable_or_malformed_secret_is_refused_at_commit_naming_secret(
+    service: Service, joint: JointInspection, log_length: Callable[[Service], int], secret: str
+) -> None:
+    """Only H(secret) is published at commit: a short secret could be found from it by trying."""
+    joint.open_directories().plan()
+    before = log_length(service)
+
+    with pytest.raises(InvalidValueError) as refused:
+        service.tasks.commit_seed(joint.task_id, secret, "见证人报数", at("2023-10-31"))
+
+    assert refused.value.field == "secret"
+    assert log_length(service) == before
+
+
 def test_a_draw_without_a_commitment_is_refused(
     service: Service, joint: JointInspection, log_length: Callable[[Service], int]
 ) -> None:
