@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.calendar import china_work_calendar
+from adapters.postgres.connect import check_reachable
+from adapters.postgres.urls import PgUrl
 from domain.calendar import WorkCalendar
 from services.audit import Auditor
 from services.directories import Directories
@@ -39,16 +41,28 @@ class Service:
         self.read_models.catch_up()
 
 
-def store_env(db: Path | None) -> dict[str, str]:
+def store_env(
+    db: Path | None, database_url: str | None = None, schema: str = "public"
+) -> dict[str, str]:
+    if database_url is not None:
+        url = PgUrl.parse(database_url, "SSJ_DATABASE_URL")
+        check_reachable(url, "SSJ_DATABASE_URL")
+        return url.eventsourcing_env(schema)
     if db is None:
         return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
     db.parent.mkdir(parents=True, exist_ok=True)
     return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(db)}
 
 
-def bootstrap(db: Path | None = None, calendar: WorkCalendar | None = None) -> Service:
-    """`db=None` keeps everything in memory; a path is the embedded SQLite event store."""
-    env = store_env(db)
+def bootstrap(
+    db: Path | None = None,
+    calendar: WorkCalendar | None = None,
+    database_url: str | None = None,
+    schema: str = "public",
+) -> Service:
+    """`database_url` is the production PostgreSQL store; else `db` is the embedded SQLite
+    file; with neither, everything stays in memory (tests)."""
+    env = store_env(db, database_url, schema)
     calendar = calendar or china_work_calendar()
     directories = Directories(env)
     tasks = Tasks(directories, calendar, env)

@@ -20,6 +20,19 @@ class Settings(BaseSettings):
         default_factory=default_db_path,
         description="SQLite event store of the embedded default (SSJ_DB)",
     )
+    database_url: str | None = Field(
+        default=None,
+        description="SSJ_DATABASE_URL: unset, the embedded SQLite store; postgresql://… the "
+        "production store, as the service's role (which may only INSERT and SELECT events)",
+    )
+    admin_database_url: str | None = Field(
+        default=None,
+        description="SSJ_ADMIN_DATABASE_URL: the schema owner, used only by `ssj db migrate`",
+    )
+    database_schema: str = Field(default="public", description="SSJ_DATABASE_SCHEMA")
+    service_role: str = Field(
+        default="ssj_service", description="SSJ_SERVICE_ROLE: the role `ssj db migrate` grants to"
+    )
     calendar_dir: Path | None = Field(
         default=None,
         description="Extra working-day calendar files (SSJ_CALENDAR_DIR), beside the packaged ones",

@@ -43,6 +43,10 @@ class SsjApplication(Application[UUID]):
     name = "ssj"
     """Shared by every application: PostgreSQL names the one events table after it."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.name = SsjApplication.name  # the library would name each subclass after itself
+
     def __init__(
         self, env: Mapping[str, str] | None = None, recorder: ApplicationRecorder | None = None
     ) -> None:

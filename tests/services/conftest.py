@@ -1,6 +1,7 @@
 """The applications' contract, run against every event store the service ships with.
 
-Each test gets `store` twice over: once in memory (the POPO recorder) and once on an SQLite file.
+Each test gets `store` three times over: in memory (the POPO recorder), on an SQLite file, and on
+a real PostgreSQL database migrated by `ssj db migrate`'s code, as the service's restricted role.
 What a department, the office or an auditor sees must not depend on which one holds the log.
 `joint` drives 迁安市's 2023 joint inspection of off-campus training institutions (education leads,
 police and fire cooperate) step by step, so a test starts at the stage it is about.
@@ -24,6 +25,7 @@ from domain.directories import TargetDirectory
 from domain.directory import CheckItem, Inspector, RiskGrade, Target
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
+from tests.conftest import Database
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -38,10 +40,11 @@ class Store:
 
     kind: str
     path: Path | None
+    database_url: str | None = None
     opened: list[Service] = field(default_factory=list)
 
     def open(self) -> Service:
-        service = bootstrap(self.path)
+        service = bootstrap(self.path, database_url=self.database_url)
         self.opened.append(service)
         return service
 
@@ -51,10 +54,14 @@ class Store:
             service.directories.close()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     kind = request.param
-    opened = Store(kind, None if kind == "memory" else tmp_path / "ssj.db")
+    if kind == "postgres":
+        database: Database = request.getfixturevalue("database")
+        opened = Store(kind, None, database.service_url)
+    else:
+        opened = Store(kind, None if kind == "memory" else tmp_path / "ssj.db")
     yield opened
     opened.close()
 

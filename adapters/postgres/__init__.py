@@ -1,0 +1,1 @@
+"""PostgreSQL: the production event store, its schema and the audit chain, read models over asyncpg."""
