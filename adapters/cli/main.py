@@ -16,9 +16,12 @@ from adapters.bootstrap import Service, bootstrap
 from adapters.calendar import china_work_calendar
 from adapters.cli import render
 from adapters.cli.secrets_file import SecretStore
-from adapters.cli.words import department_code, dept, parse_at, parse_date
+from adapters.cli.words import department_code, dept, parse_at, parse_date, when
 from adapters.importing import ImportFileError, read_inspectors, read_targets
 from adapters.plan_file import PlanFileError, read_plan
+from adapters.postgres.chain import checkpoint, verify_chain
+from adapters.postgres.schema import SCHEMA_VERSION, migrate
+from adapters.postgres.urls import DatabaseSettingError
 from adapters.settings import Settings
 from domain.directories import TargetDirectory
 from domain.errors import DomainError
@@ -64,7 +67,12 @@ class Cli:
     def service(self) -> Service:
         if self._service is None:
             settings = self.settings
-            self._service = bootstrap(settings.db, china_work_calendar(settings.calendar_dir))
+            self._service = bootstrap(
+                settings.db,
+                china_work_calendar(settings.calendar_dir),
+                database_url=settings.database_url,
+                schema=settings.database_schema,
+            )
         return self._service
 
     def task_id(self, reference: str) -> UUID:
@@ -84,7 +92,14 @@ def run(command: Callable[[], T]) -> T:
     """Every command: one clear line on a refusal, exit status 2, and nothing written."""
     try:
         result = command()
-    except (DomainError, ServiceError, ImportFileError, PlanFileError, ValueError) as error:
+    except (
+        DomainError,
+        ServiceError,
+        ImportFileError,
+        PlanFileError,
+        DatabaseSettingError,
+        ValueError,
+    ) as error:
         typer.echo(f"错误：{error}", err=True)
         raise typer.Exit(2) from None
     if cli._service is not None:
@@ -533,7 +548,53 @@ def audit_verify() -> None:
     """按 ssj-draw-v1 从事件日志重新计算每一次抽取与匹配；有任何差异时退出码为 1。"""
     report = run(cli.service.auditor.verify)
     typer.echo(render.verification(report))
-    raise typer.Exit(0 if report.ok else 1)
+    ok = report.ok
+    settings = cli.settings
+    if settings.database_url:
+        chain = run(lambda: verify_chain(settings.database_url or "", settings.database_schema))
+        typer.echo(chain.describe())
+        ok = ok and chain.ok
+    raise typer.Exit(0 if ok else 1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """记录审计链当前链头（位置、链头、时间），供双随机办在库外公布（仅 PostgreSQL）。"""
+    settings = cli.settings
+    if not settings.database_url:
+        typer.echo("错误：SSJ_DATABASE_URL: 检查点只用于 PostgreSQL 事件库", err=True)
+        raise typer.Exit(2)
+    mark = run(lambda: checkpoint(settings.database_url or "", settings.database_schema))
+    typer.echo(f"检查点：位置 {mark.position}，链头 {mark.head}，{when(mark.recorded_at)}")
+
+
+# ---------------------------------------------------------------------------- database
+db_app = typer.Typer(help="PostgreSQL 事件库", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("migrate")
+def db_migrate(
+    service_password: Annotated[
+        str | None, typer.Option(help="新建服务角色时为其设置的口令")
+    ] = None,
+) -> None:
+    """以库所有者身份（SSJ_ADMIN_DATABASE_URL）建立或升级表结构，并授予服务角色仅追加与读取的权限。"""
+    settings = cli.settings
+    if not settings.admin_database_url:
+        typer.echo("错误：SSJ_ADMIN_DATABASE_URL: 迁移须以库所有者身份连接，请设置该地址", err=True)
+        raise typer.Exit(2)
+    run(
+        lambda: migrate(
+            settings.admin_database_url or "",
+            settings.service_role,
+            settings.database_schema,
+            service_password,
+        )
+    )
+    typer.echo(
+        f"已迁移至第 {SCHEMA_VERSION} 版；服务角色 {settings.service_role} 仅可追加与读取事件"
+    )
 
 
 @audit_app.command("export")
