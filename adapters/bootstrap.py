@@ -40,6 +40,11 @@ class Service:
         self.dispatch.follow()
         self.read_models.catch_up()
 
+    def close(self) -> None:
+        """Release the store's connections (the applications share one recorder)."""
+        self.tasks.close()
+        self.directories.close()
+
 
 def store_env(
     db: Path | None, database_url: str | None = None, schema: str = "public"

@@ -59,25 +59,25 @@ class TargetDirectory(Aggregate):
         self.targets: dict[str, Target] = {}
 
     class TargetsRegistered(Aggregate.Event):
-        targets: list[Record]
+        columns: list[str]
+        """Names of the values in each row (Target.COLUMNS)."""
+        targets: list[list[Any]]
+        """One row per target."""
         at: datetime
 
         def apply(self, directory: TargetDirectory) -> None:
-            for record in self.targets:
-                target = Target.from_record(record)
-                directory.targets[target.credit_code] = target
+            directory.targets.update((row[0], Target.from_row(row)) for row in self.targets)
 
     class TargetsUpdated(Aggregate.Event):
         """New grades, tags or status (e.g. 注销) of targets already in the directory."""
 
-        targets: list[Record]
+        columns: list[str]
+        targets: list[list[Any]]
         reason: str
         at: datetime
 
         def apply(self, directory: TargetDirectory) -> None:
-            for record in self.targets:
-                target = Target.from_record(record)
-                directory.targets[target.credit_code] = target
+            directory.targets.update((row[0], Target.from_row(row)) for row in self.targets)
 
     def register(self, targets: Iterable[Target], at: datetime) -> int:
         batch: dict[str, Target] = {}
@@ -88,7 +88,8 @@ class TargetDirectory(Aggregate):
         if batch:
             self.trigger_event(
                 self.TargetsRegistered,
-                targets=[t.as_record() for t in batch.values()],
+                columns=list(Target.COLUMNS),
+                targets=[t.as_row() for t in batch.values()],
                 at=moment(at),
             )
         return len(batch)
@@ -101,7 +102,8 @@ class TargetDirectory(Aggregate):
         if batch:
             self.trigger_event(
                 self.TargetsUpdated,
-                targets=[t.as_record() for t in batch],
+                columns=list(Target.COLUMNS),
+                targets=[t.as_row() for t in batch],
                 reason=text(reason, "reason", "变更原因"),
                 at=moment(at),
             )

@@ -84,6 +84,39 @@ class Target:
             "active": self.active,
         }
 
+    COLUMNS = ("credit_code", "name", "category", "region", "risk_grade", "tags", "active")
+    """The order of a target's values in a directory event's rows."""
+
+    def as_row(self) -> list[object]:
+        """A directory holds millions of targets: events store them as rows under `COLUMNS`,
+        which JSON reads far faster than one object per target and still reads without our code."""
+        return [
+            self.credit_code,
+            self.name,
+            self.category,
+            self.region,
+            self.risk_grade.value,
+            sorted(self.tags),
+            self.active,
+        ]
+
+    @classmethod
+    def from_row(cls, row: list[object]) -> Target:
+        """A target as recorded: it was checked when registered, so it is not checked again on
+        every replay of a directory of millions."""
+        target = object.__new__(cls)
+        code, name, category, region, grade, tags, active = row
+        target.__dict__.update(
+            credit_code=code,
+            name=name,
+            category=category,
+            region=region,
+            risk_grade=RiskGrade(grade),
+            tags=frozenset(cast(list[str], tags)),
+            active=active,
+        )
+        return target
+
     @classmethod
     def from_record(cls, record: dict[str, object]) -> Target:
         tags = cast(list[str], record.get("tags") or [])

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.application import Application
 
 from domain.task import Task
+from domain.values import local_day
 from services.log import Logged, event_name, read_log
 
 
@@ -132,6 +133,62 @@ class TaskView:
         if lead and self.published and not self.open_follow_ups():
             owed.append("结案")
         return owed
+
+    def to_record(self) -> dict[str, Any]:
+        """Plain JSON values, for a store that keeps the view as a document.
+
+        Mappings become lists of pairs: a JSON object (JSONB above all) may reorder its keys, and
+        the order of visits and follow-ups is the order in which a department is told what it owes.
+        """
+        return {
+            "task_id": str(self.task_id),
+            "name": self.name,
+            "lead": self.lead,
+            "cooperating": list(self.cooperating),
+            "window_end": self.window_end.isoformat(),
+            "committed": self.committed,
+            "targets": list(self.targets),
+            "dispatch_deadlines": [
+                [d, day.isoformat()] for d, day in self.dispatch_deadlines.items()
+            ],
+            "answers": [[d, yes] for d, yes in self.answers.items()],
+            "overdue": list(self.overdue),
+            "inspectors_drawn": sorted(self.inspectors_drawn),
+            "matched": self.matched,
+            "visits": [[t, due.isoformat()] for t, due in self.visits.items()],
+            "results": sorted([d, t] for d, t in self.results),
+            "published": self.published,
+            "follow_ups": [
+                [n, {**f, "due": f["due"].isoformat()}] for n, f in self.follow_ups.items()
+            ],
+            "closed": self.closed,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> TaskView:
+        return cls(
+            task_id=UUID(record["task_id"]),
+            name=record["name"],
+            lead=record["lead"],
+            cooperating=tuple(record["cooperating"]),
+            window_end=date.fromisoformat(record["window_end"]),
+            committed=record["committed"],
+            targets=tuple(record["targets"]),
+            dispatch_deadlines={
+                d: date.fromisoformat(day) for d, day in record["dispatch_deadlines"]
+            },
+            answers={d: yes for d, yes in record["answers"]},
+            overdue=list(record["overdue"]),
+            inspectors_drawn=set(record["inspectors_drawn"]),
+            matched=record["matched"],
+            visits={t: date.fromisoformat(due) for t, due in record["visits"]},
+            results={(d, t) for d, t in record["results"]},
+            published=record["published"],
+            follow_ups={
+                int(n): {**f, "due": date.fromisoformat(f["due"])} for n, f in record["follow_ups"]
+            },
+            closed=record["closed"],
+        )
 
 
 @dataclass(frozen=True)
@@ -399,3 +456,72 @@ class FollowUpLedger(_Dispatching):
     def when_FollowUpClosed(self, e: Task.FollowUpClosed) -> None:
         row = self.rows[(e.originator_id, e.number)]
         row.status, row.outcome = "已办结", e.outcome
+
+
+# ---------------------------------------------------------------------------- plan statistics
+@dataclass
+class MonthlyWorkload:
+    """One department's work in one month: the plan view, so that no month spikes.
+
+    A month is the Beijing-time month of the business moment (`at`) of the events counted. Every
+    count is a sum over events, so workloads folded from separate stretches of the log add up.
+    """
+
+    department: str
+    month: str
+    """YYYY-MM."""
+    tasks: int = 0
+    """Tasks planned this month that the department takes part in, as lead or as a cooperating
+    department named by the plan: all of a task's departments count it in the lead's month of
+    planning, when the work is committed to, whatever each then answers."""
+    targets_drawn: int = 0
+    """Targets it must inspect: the lead's when they are drawn, a cooperating department's when
+    the task is dispatched to it."""
+    done: int = 0
+    """Its tasks closed (结案) this month, counted for the same departments as `tasks`."""
+    overdue: int = 0
+    """Deadlines it let pass: ConfirmationOverdue and ResultOverdue appended this month."""
+
+
+class PlanStatistics(_Dispatching):
+    """Per department and month: tasks, targets drawn, tasks done and deadlines let pass."""
+
+    def __init__(self) -> None:
+        self.departments: dict[UUID, tuple[str, ...]] = {}
+        """Task -> its lead and the cooperating departments its plan names."""
+        self.months: dict[tuple[str, str], MonthlyWorkload] = {}
+
+    def by_month(self, year: int | None = None) -> list[MonthlyWorkload]:
+        """Department by department, month by month; only `year`'s months when given."""
+        rows = sorted(self.months.values(), key=lambda r: (r.department, r.month))
+        return [r for r in rows if year is None or r.month.startswith(f"{year:04d}-")]
+
+    def _of(self, department: str, at: datetime) -> MonthlyWorkload:
+        month = local_day(at).strftime("%Y-%m")
+        workload = self.months.get((department, month))
+        if workload is None:
+            workload = self.months[(department, month)] = MonthlyWorkload(department, month)
+        return workload
+
+    def when_Planned(self, e: Task.Planned) -> None:
+        d = e.definition
+        self.departments[e.originator_id] = (d["lead"], *d["cooperating"])
+        for department in self.departments[e.originator_id]:
+            self._of(department, e.at).tasks += 1
+
+    def when_TargetsDrawn(self, e: Task.TargetsDrawn) -> None:
+        lead = self.departments[e.originator_id][0]
+        self._of(lead, e.at).targets_drawn += sum(len(ids) for ids in e.drawn.values())
+
+    def when_TaskDispatched(self, e: Task.TaskDispatched) -> None:
+        self._of(e.department, e.at).targets_drawn += len(e.targets)
+
+    def when_ConfirmationOverdue(self, e: Task.ConfirmationOverdue) -> None:
+        self._of(e.department, e.at).overdue += 1
+
+    def when_ResultOverdue(self, e: Task.ResultOverdue) -> None:
+        self._of(e.department, e.at).overdue += 1
+
+    def when_Closed(self, e: Task.Closed) -> None:
+        for department in self.departments[e.originator_id]:
+            self._of(department, e.at).done += 1

@@ -19,6 +19,7 @@ from domain.task import Task
 from domain.task_definition import TaskDefinition
 from domain.values import local_day
 from services.directories import Directories
+from services.group_commit import MAX_BATCH, GroupCommitter
 from services.store import SsjApplication
 
 R = TypeVar("R")
@@ -54,7 +55,20 @@ class Tasks(SsjApplication):
     ) -> None:
         self.directories = directories
         self.calendar = calendar
+        self.committer: GroupCommitter[Task] | None = None
         super().__init__(env, recorder=directories.recorder)
+
+    def commit_in_groups(self, max_batch: int = MAX_BATCH) -> GroupCommitter[Task]:
+        """From now on, task commands arriving together from many threads share transactions
+        (services/group_commit.py); each command still answers, or fails, on its own."""
+        if self.committer is None:
+            self.committer = GroupCommitter(self, Task, "抽查任务", max_batch=max_batch)
+        return self.committer
+
+    def close(self) -> None:
+        if self.committer is not None:
+            self.committer.close()
+        super().close()
 
     # ------------------------------------------------------------------ reading
     def task(self, task_id: UUID, version: int | None = None) -> Task:
@@ -64,6 +78,8 @@ class Tasks(SsjApplication):
         return self.load(Plan, plan_id, "抽查工作计划")
 
     def _change(self, task_id: UUID, command: Callable[[Task], R]) -> R:
+        if self.committer is not None:
+            return self.committer.execute(task_id, command)
         return self.change(Task, task_id, "抽查任务", command)
 
     # ------------------------------------------------------------------ 1. plan

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import secrets
 import sys
@@ -75,6 +76,11 @@ class Cli:
             )
         return self._service
 
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.close()
+            self._service = None
+
     def task_id(self, reference: str) -> UUID:
         """A task by its id or a unique prefix of it, as staff copy it from `ssj task list`."""
         ids = [str(t) for t in self.service.index.tasks]
@@ -86,6 +92,7 @@ class Cli:
 
 
 cli = Cli()
+atexit.register(cli.close)
 
 
 def run(command: Callable[[], T]) -> T:
@@ -109,8 +116,8 @@ def run(command: Callable[[], T]) -> T:
 
 @app.callback()
 def main_options(db: DbOption = None) -> None:
+    cli.close()  # each invocation opens its own --db, never the one of an earlier call
     cli.db = db
-    cli._service = None  # each invocation opens its own --db, never the one of an earlier call
 
 
 # ---------------------------------------------------------------------------- demo

@@ -40,7 +40,8 @@ def lowest(seed: str, purpose: str, ids: Iterable[str], k: int) -> list[str]:
 
 
 def replay_targets(log: list[Event], directory_id: str, position: int) -> dict[str, Event]:
-    """The target directory as of its version `position`: each record, the latest one wins."""
+    """The target directory as of its version `position`: each row, named by the event's
+    `columns`, the latest one wins."""
     targets: dict[str, Event] = {}
     for e in log:
         if (
@@ -48,7 +49,9 @@ def replay_targets(log: list[Event], directory_id: str, position: int) -> dict[s
             and e["version"] <= position
             and e["type"] in ("TargetsRegistered", "TargetsUpdated")
         ):
-            targets.update({t["credit_code"]: t for t in e["fields"]["targets"]})
+            columns = e["fields"]["columns"]
+            records = (dict(zip(columns, row, strict=True)) for row in e["fields"]["targets"])
+            targets.update({t["credit_code"]: t for t in records})
     return targets
 
 

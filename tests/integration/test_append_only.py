@@ -16,7 +16,12 @@ CHINA = timezone(timedelta(hours=8))
 
 def _one_event(database: Database) -> None:
     service = bootstrap(database_url=database.service_url)
-    service.directories.open_inspector_directory("fire", datetime(2023, 10, 20, 9, tzinfo=CHINA))
+    try:
+        service.directories.open_inspector_directory(
+            "fire", datetime(2023, 10, 20, 9, tzinfo=CHINA)
+        )
+    finally:
+        service.close()
 
 
 def _connect(url: str) -> psycopg.Connection[tuple[object, ...]]:

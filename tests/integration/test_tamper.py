@@ -24,8 +24,7 @@ def logged(database: Database) -> Iterator[Database]:
     service = bootstrap(database_url=database.service_url)
     JointInspection(service).matched()
     yield database
-    service.tasks.close()
-    service.directories.close()
+    service.close()
 
 
 def superuser(database: Database) -> psycopg.Connection[tuple[object, ...]]:

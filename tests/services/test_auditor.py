@@ -192,7 +192,7 @@ def test_verification_fails_when_the_directory_behind_a_draw_is_rewritten_in_sql
             (directory,),
         ).fetchone()
         fields = json.loads(state)
-        fields["targets"][0]["risk_grade"] = "D"
+        fields["targets"][0][fields["columns"].index("risk_grade")] = "D"
         forged = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
         db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (forged, rowid))
 

@@ -10,7 +10,7 @@ import pytest
 
 from domain import draw
 from domain.directories import InspectorDirectory, TargetDirectory
-from domain.directory import RiskGrade
+from domain.directory import RiskGrade, Target
 from domain.errors import (
     DuplicateInspectorError,
     DuplicateTargetError,
@@ -55,8 +55,11 @@ def test_registering_targets_records_them_in_one_event(target_directory: TargetD
     [opened, registered] = target_directory.pending_events
     assert isinstance(opened, TargetDirectory.Opened)
     assert isinstance(registered, TargetDirectory.TargetsRegistered)
-    assert [t["credit_code"] for t in registered.targets] == [t.credit_code for t in TARGETS]
-    assert registered.targets[0] == TARGETS[0].as_record()
+    assert registered.columns == list(Target.COLUMNS)
+    assert [row[0] for row in registered.targets] == [t.credit_code for t in TARGETS]
+    assert (
+        dict(zip(registered.columns, registered.targets[0], strict=True)) == TARGETS[0].as_record()
+    )
     assert len(target_directory.targets) == 40
 
 
