@@ -111,7 +111,7 @@ class Target:
             name=name,
             category=category,
             region=region,
-            risk_grade=RiskGrade(grade),
+            risk_grade=RiskGrade(str(grade)),
             tags=frozenset(cast(list[str], tags)),
             active=active,
         )
