@@ -37,19 +37,22 @@ def at(day: str, clock: str = "09:00") -> datetime:
     return datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=CHINA)
 
 
-def run_demo(db: Path | None, secret: str | None) -> bool:
-    if db is None:
+def run_demo(db: Path | None, secret: str | None, database_url: str | None = None) -> bool:
+    """On `database_url` (an empty, migrated PostgreSQL database) or an SQLite file, by default a
+    fresh temporary one."""
+    if db is None and database_url is None:
         db = Path(tempfile.mkdtemp(prefix="ssj-demo-")) / "ssj.db"
     say = typer.echo
-    service = bootstrap(db)
+    service = bootstrap(db, database_url=database_url)
     say("迁安市 2023 年校外培训机构跨部门“双随机、一公开”联合抽查（演示）")
-    say(f"事件库：{db}\n")
+    say(f"事件库：{'PostgreSQL' if database_url else db}\n")
     task_id = _prepare(service)
     _inspect(service, task_id, secret or secrets.token_hex(32))
     service.settle()
     _timeline(service, say)
     _views(service, task_id, say)
     report = service.auditor.verify()
+    service.close()
     say("\n审计核验（仅凭事件日志与 SHA-256 重算）")
     say(render.verification(report))
     return report.ok

@@ -68,12 +68,16 @@ class Cli:
     def service(self) -> Service:
         if self._service is None:
             settings = self.settings
-            self._service = bootstrap(
-                settings.db,
-                china_work_calendar(settings.calendar_dir),
-                database_url=settings.database_url,
-                schema=settings.database_schema,
-            )
+            try:
+                self._service = bootstrap(
+                    settings.db,
+                    china_work_calendar(settings.calendar_dir),
+                    database_url=settings.database_url,
+                    schema=settings.database_schema,
+                )
+            except DatabaseSettingError as error:
+                typer.echo(f"错误：{error}", err=True)
+                raise typer.Exit(2) from None
         return self._service
 
     def close(self) -> None:
@@ -131,7 +135,8 @@ def demo(
     """演示：迁安市 2023 年校外培训机构跨部门联合抽查，全程无需服务器。"""
     from adapters.cli.demo import run_demo
 
-    ok = run(lambda: run_demo(db or cli.db, secret))
+    database_url = None if db or cli.db else cli.settings.database_url
+    ok = run(lambda: run_demo(db or cli.db, secret, database_url))
     raise typer.Exit(0 if ok else 1)
 
 

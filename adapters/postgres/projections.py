@@ -63,6 +63,19 @@ async def _save_task_names(
     )
 
 
+def register_entry(row: Any) -> RegisterEntry:
+    """A row of the register's table, as the public sees it."""
+    return RegisterEntry(
+        row["credit_code"],
+        row["name"],
+        row["task_id"],
+        row["task_name"],
+        dict(json.loads(row["results"])),
+        row["published_on"],
+        list(row["corrections"]),
+    )
+
+
 # ---------------------------------------------------------------------------- inbox
 class InboxProjection:
     """Each task's `TaskView` as a document, and the escalations the office is told of."""
@@ -142,35 +155,32 @@ class RegisterProjection:
         register.task_names.update(names)
         stored: dict[tuple[str, UUID], tuple[Any, ...]] = {}
         placed: dict[tuple[str, UUID], tuple[int, int]] = {}
+        """Where each entry stands in the register: its publication's position, its place in it."""
         for row in await connection.fetch(
             f"SELECT * FROM {self.entries_table} WHERE task_id = ANY($1::uuid[]) "
             "ORDER BY position, ordinal",
             ids,
         ):
-            entry = RegisterEntry(
-                row["credit_code"],
-                row["name"],
-                row["task_id"],
-                row["task_name"],
-                dict(json.loads(row["results"])),
-                row["published_on"],
-                list(row["corrections"]),
-            )
+            entry = register_entry(row)
             register.entries.setdefault(entry.credit_code, []).append(entry)
-            key = (entry.credit_code, entry.task_id)
-            stored[key] = self._row(entry)
-            placed[key] = (row["position"], row["ordinal"])
+            stored[entry.credit_code, entry.task_id] = self._row(entry)
+            placed[entry.credit_code, entry.task_id] = (row["position"], row["ordinal"])
         drawn_at: dict[UUID, int] = {}
         for logged in batch:
             register.process(logged)
             event = logged.event
             if isinstance(event, Task.ResultsPublished):
                 for ordinal, published in enumerate(event.entries):
-                    placed.setdefault(
-                        (published["target"], event.originator_id), (logged.position, ordinal)
-                    )
+                    key = (published["target"], event.originator_id)
+                    placed.setdefault(key, (logged.position, ordinal))
             if event.originator_id in register.draws:
                 drawn_at.setdefault(event.originator_id, logged.position)
+        changed = []
+        for entries in register.entries.values():
+            for entry in entries:
+                row = self._row(entry)
+                if row != stored.get((entry.credit_code, entry.task_id)):
+                    changed.append((*row, *placed[entry.credit_code, entry.task_id]))
         await _save_task_names(connection, self.names_table, register.task_names, names)
         await connection.executemany(
             f"INSERT INTO {self.entries_table} (credit_code, name, task_id, task_name, results, "
@@ -179,13 +189,7 @@ class RegisterProjection:
             "ON CONFLICT (credit_code, task_id) DO UPDATE SET name = EXCLUDED.name, "
             "task_name = EXCLUDED.task_name, results = EXCLUDED.results, "
             "published_on = EXCLUDED.published_on, corrections = EXCLUDED.corrections",
-            [
-                (*row, *placed[key])
-                for entries in register.entries.values()
-                for entry in entries
-                if (row := self._row(entry))
-                != stored.get(key := (entry.credit_code, entry.task_id))
-            ],
+            changed,
         )
         await connection.executemany(
             f"INSERT INTO {self.draws_table} (task_id, position, draw) VALUES ($1, $2, $3::jsonb) "

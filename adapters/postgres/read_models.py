@@ -28,6 +28,7 @@ from adapters.postgres.projections import (
     LedgerProjection,
     RegisterProjection,
     StatisticsProjection,
+    register_entry,
 )
 from adapters.postgres.read_model_schema import (
     ESCALATIONS,
@@ -40,7 +41,7 @@ from adapters.postgres.read_model_schema import (
     REGISTER_DRAWS,
     qualified,
 )
-from adapters.postgres.urls import PgUrl
+from adapters.postgres.urls import DatabaseSettingError, PgUrl
 from domain.values import CHINA
 from services.read_models import (
     Escalation,
@@ -60,9 +61,16 @@ async def open_pool(
     database_url: str, setting: str = "SSJ_DATABASE_URL", min_size: int = 1, max_size: int = 4
 ) -> asyncpg.Pool:
     """A pool for the read side; the caller closes it (`await pool.close()`)."""
-    return await asyncpg.create_pool(
-        **PgUrl.parse(database_url, setting).asyncpg_kwargs(), min_size=min_size, max_size=max_size
-    )
+    url = PgUrl.parse(database_url, setting)
+    try:
+        pool: asyncpg.Pool = await asyncpg.create_pool(
+            **url.asyncpg_kwargs(), min_size=min_size, max_size=max_size
+        )
+    except (OSError, asyncpg.PostgresError) as error:
+        raise DatabaseSettingError(
+            f"{setting}: 无法连接 {url.host}:{url.port}/{url.dbname}（{error}）"
+        ) from None
+    return pool
 
 
 class PgReadModels:
@@ -93,7 +101,8 @@ class PgReadModels:
         return min([await runner.catch_up() for runner in self.runners], default=0)
 
     async def rebuild(self) -> int:
-        """Refill every projection from the start of the log, one projection at a time."""
+        """Refill every projection from the start of the log, one projection at a time; until
+        it has caught up again, a projection's queries answer with what it has refilled so far."""
         return min([await runner.rebuild() for runner in self.runners], default=0)
 
     async def positions(self) -> dict[str, int]:
@@ -162,18 +171,7 @@ class PgReadModels:
                 f"SELECT {columns} FROM {table} WHERE credit_code = $1 ORDER BY position",
                 credit_code,
             )
-        return [
-            RegisterEntry(
-                row["credit_code"],
-                row["name"],
-                row["task_id"],
-                row["task_name"],
-                dict(json.loads(row["results"])),
-                row["published_on"],
-                list(row["corrections"]),
-            )
-            for row in rows
-        ]
+        return [register_entry(row) for row in rows]
 
     async def draws(self) -> list[PublishedDraw]:
         """What anyone needs to re-run each task's draw of targets, in the order of the draws."""

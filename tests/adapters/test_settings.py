@@ -1,0 +1,34 @@
+"""A bad database setting stops the start with a message that names the setting."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from adapters.cli.main import app
+
+
+def test_a_url_that_is_not_postgresql_is_refused_naming_the_setting() -> None:
+    result = CliRunner().invoke(
+        app, ["task", "list"], env={"SSJ_DATABASE_URL": "mysql://root@db/ssj"}
+    )
+
+    assert result.exit_code == 2
+    assert "SSJ_DATABASE_URL" in result.output
+    assert "postgresql://" in result.output
+
+
+def test_an_unreachable_server_is_refused_naming_the_setting() -> None:
+    # Port 1 on the loopback: nothing listens there, so the connection is refused at once.
+    url = "postgresql://ssj_service@127.0.0.1:1/ssj"
+    result = CliRunner().invoke(app, ["task", "list"], env={"SSJ_DATABASE_URL": url})
+
+    assert result.exit_code == 2
+    assert "SSJ_DATABASE_URL" in result.output
+    assert "无法连接" in result.output
+
+
+def test_migrate_without_the_owners_url_says_which_setting_is_missing() -> None:
+    result = CliRunner().invoke(app, ["db", "migrate"], env={"SSJ_ADMIN_DATABASE_URL": ""})
+
+    assert result.exit_code == 2
+    assert "SSJ_ADMIN_DATABASE_URL" in result.output
