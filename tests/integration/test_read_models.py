@@ -34,6 +34,7 @@ from adapters.postgres.read_models import (
     open_pool,
 )
 from adapters.postgres.schema import migrate
+from adapters.postgres.urls import DatabaseSettingError
 from domain.task import Task
 from services.log import Logged, read_log
 from services.read_models import (
@@ -519,3 +520,8 @@ def test_each_projection_decodes_only_the_events_its_in_memory_model_handles() -
         Task.FollowUpClosed,
     }
     assert RegisterProjection("public").events == task_events(PublicRegister)
+
+
+async def test_a_read_side_pointed_at_no_server_names_the_setting() -> None:
+    with pytest.raises(DatabaseSettingError, match="SSJ_DATABASE_URL: 无法连接 127.0.0.1:1/ssj"):
+        await open_pool("postgresql://ssj_service@127.0.0.1:1/ssj")
