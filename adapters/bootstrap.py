@@ -15,7 +15,13 @@ from domain.calendar import WorkCalendar
 from services.audit import Auditor
 from services.directories import Directories
 from services.processes import DeadlineWatch, DispatchProcess
-from services.read_models import FollowUpLedger, PublicRegister, ReadModels, TaskIndex
+from services.read_models import (
+    FollowUpLedger,
+    PlanStatistics,
+    PublicRegister,
+    ReadModels,
+    TaskIndex,
+)
 from services.tasks import Tasks
 
 
@@ -27,6 +33,7 @@ class Service:
     index: TaskIndex
     register: PublicRegister
     ledger: FollowUpLedger
+    statistics: PlanStatistics
     read_models: ReadModels
     dispatch: DispatchProcess
     deadlines: DeadlineWatch
@@ -71,7 +78,12 @@ def bootstrap(
     calendar = calendar or china_work_calendar()
     directories = Directories(env)
     tasks = Tasks(directories, calendar, env)
-    index, register, ledger = TaskIndex(), PublicRegister(), FollowUpLedger()
+    index, register, ledger, statistics = (
+        TaskIndex(),
+        PublicRegister(),
+        FollowUpLedger(),
+        PlanStatistics(),
+    )
     service = Service(
         directories=directories,
         tasks=tasks,
@@ -79,7 +91,8 @@ def bootstrap(
         index=index,
         register=register,
         ledger=ledger,
-        read_models=ReadModels(tasks, index, register, ledger),
+        statistics=statistics,
+        read_models=ReadModels(tasks, index, register, ledger, statistics),
         dispatch=DispatchProcess(tasks),
         deadlines=DeadlineWatch(tasks, index),
         auditor=Auditor(tasks, directories),

@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from adapters.postgres.read_models import READ_MODEL_SQL, READ_MODEL_TABLES
 from adapters.postgres.schema import migrate
 from adapters.postgres.urls import PgUrl
 
@@ -63,7 +64,7 @@ def database(pg_server: str) -> Iterator[Database]:
     with psycopg.connect(admin.conninfo(), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
     admin_url = _url_for(pg_server, name)
-    migrate(admin_url, SERVICE_ROLE)
+    migrate(admin_url, SERVICE_ROLE, extra_sql=READ_MODEL_SQL, read_model_tables=READ_MODEL_TABLES)
     yield Database(admin_url, _url_for(pg_server, name, SERVICE_ROLE), name)
     with psycopg.connect(admin.conninfo(), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from adapters.bootstrap import Service, bootstrap
 from adapters.calendar import china_work_calendar
 from adapters.cli import render
 from adapters.cli.secrets_file import SecretStore
+from adapters.cli.views import Views
 from adapters.cli.words import department_code, dept, parse_at, parse_date, when
 from adapters.importing import ImportFileError, read_inspectors, read_targets
 from adapters.plan_file import PlanFileError, read_plan
@@ -79,6 +80,11 @@ class Cli:
                 typer.echo(f"错误：{error}", err=True)
                 raise typer.Exit(2) from None
         return self._service
+
+    @property
+    def views(self) -> Views:
+        settings = self.settings
+        return Views(self.service, settings.database_url, settings.database_schema)
 
     def close(self) -> None:
         if self._service is not None:
@@ -527,31 +533,37 @@ def deadlines(at: AtOption = None) -> None:
     """检查期限：为逾期的确认和结果录入追加逾期事件并上报双随机办。"""
     found = run(lambda: cli.service.deadlines.check(parse_at(at)))
     typer.echo(f"追加逾期事件 {sum(o.appended for o in found)} 条")
-    for escalation in cli.service.index.escalations:
+    for escalation in run(lambda: cli.views.escalations()):
         typer.echo(render.escalation_line(escalation))
 
 
 @app.command()
 def inbox(department: DeptOption) -> None:
     """部门待办：本部门的任务、期限及尚欠事项。"""
-    for item in cli.service.index.inbox(department_code(department)):
+    for item in run(lambda: cli.views.inbox(department_code(department))):
         typer.echo(render.inbox_item(item))
 
 
 @app.command()
 def register(target: Annotated[str | None, typer.Option(help="只看该对象")] = None) -> None:
     """公示结果（国家企业信用信息公示系统结果类别）。"""
-    reg = cli.service.register
-    entries = reg.of_target(target) if target else reg.all_entries()
-    for entry in entries:
+    for entry in run(lambda: cli.views.register(target)):
         typer.echo(render.register_entry(entry))
 
 
 @app.command()
 def ledger() -> None:
     """随机抽查后续处置工作台账。"""
-    for row in cli.service.ledger.all_rows():
+    for row in run(lambda: cli.views.ledger()):
         typer.echo(render.ledger_row(row))
+
+
+@app.command()
+def statistics(year: Annotated[int | None, typer.Option(help="只看该年度")] = None) -> None:
+    """计划统计：各部门每月任务数、抽取对象数、完成数、逾期数（避免某月工作量陡增）。"""
+    typer.echo("部门          月份     任务  抽取对象  完成  逾期")
+    for row in run(lambda: cli.views.statistics(year)):
+        typer.echo(render.workload_row(row))
 
 
 # ---------------------------------------------------------------------------- audit
@@ -638,6 +650,16 @@ def audit_history(
             typer.echo(render.history_line(entry))
     if as_of is not None:
         typer.echo(render.task_summary(run(lambda: auditor.state_as_of(task_id, as_of))))
+
+
+@db_app.command("rebuild-read-models")
+def db_rebuild_read_models() -> None:
+    """从事件日志重建全部读模型（待办、公示、台账、统计）。"""
+    if not cli.settings.database_url:
+        typer.echo("错误：SSJ_DATABASE_URL: 读模型重建只用于 PostgreSQL", err=True)
+        raise typer.Exit(2)
+    position = run(lambda: cli.views.rebuild())
+    typer.echo(f"读模型已重建至位置 {position}")
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from adapters.cli.words import dept, when
 from domain.task import Task
 from services.audit import HistoryEntry, VerificationReport, fields_of
 from services.log import aggregate_name, event_name
-from services.read_models import Escalation, InboxItem, LedgerRow, RegisterEntry
+from services.read_models import Escalation, InboxItem, LedgerRow, MonthlyWorkload, RegisterEntry
 
 EVENT_LABELS = {
     "Planned": "任务列入计划",
@@ -170,3 +170,7 @@ def verification(report: VerificationReport) -> str:
             *(f"  {d}" for d in report.differences),
         ]
     )
+
+
+def workload_row(row: MonthlyWorkload) -> str:
+    return f"{dept(row.department):<12}  {row.month}  {row.tasks:>4}  {row.targets_drawn:>8}  {row.done:>4}  {row.overdue:>4}"

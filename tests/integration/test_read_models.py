@@ -523,5 +523,7 @@ def test_each_projection_decodes_only_the_events_its_in_memory_model_handles() -
 
 
 async def test_a_read_side_pointed_at_no_server_names_the_setting() -> None:
-    with pytest.raises(DatabaseSettingError, match="SSJ_DATABASE_URL: 无法连接 127.0.0.1:1/ssj"):
+    with pytest.raises(
+        DatabaseSettingError, match=r"SSJ_DATABASE_URL: 无法连接 127\.0\.0\.1:1/ssj"
+    ):
         await open_pool("postgresql://ssj_service@127.0.0.1:1/ssj")
