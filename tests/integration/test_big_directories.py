@@ -1,0 +1,44 @@
+"""Large saves on PostgreSQL: a directory import is one transaction of several megabytes."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from adapters.bootstrap import bootstrap
+from domain.credit_code import make_credit_code
+from domain.directory import RiskGrade, Target
+from domain.values import Scope
+from tests.conftest import Database
+
+CHINA = timezone(timedelta(hours=8))
+
+
+def test_a_directory_of_twenty_thousand_targets_imports_in_one_transaction_and_reads_back(
+    database: Database,
+) -> None:
+    """Without the pipeline flush fix (adapters/postgres/psycopg_fix.py) this save never returns."""
+    service = bootstrap(database_url=database.service_url)
+    try:
+        directory = service.directories.open_target_directory(
+            "迁安市市场主体名录库", "market", datetime(2024, 1, 2, 9, tzinfo=CHINA)
+        )
+        targets = [
+            Target(
+                make_credit_code(f"9113028{n:010d}"),
+                f"迁安市第{n}号企业",
+                "企业",
+                "迁安市",
+                RiskGrade("ABCD"[n % 4]),
+            )
+            for n in range(20_000)
+        ]
+        count = service.directories.register_targets(
+            directory, targets, datetime(2024, 1, 3, tzinfo=CHINA)
+        )
+        population = service.directories.population(directory, Scope(category="企业"))
+    finally:
+        service.close()
+
+    assert count == 20_000
+    assert len(population.members) == 20_000
+    assert population.members[targets[7].credit_code] == "D"
