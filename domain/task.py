@@ -423,7 +423,8 @@ class Task(Aggregate):
         """Append every overdue event due at `at` and not yet recorded; returns how many."""
         if self.is_closed:
             return 0
-        today = local_day(self._when(at))
+        at = self._when(at)
+        today = local_day(at)
         count = 0
         for department, dispatch in self.dispatches.items():
             if (

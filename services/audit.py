@@ -14,6 +14,8 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from domain import draw
 from domain.task import Task
 from domain.values import local_day
@@ -126,7 +128,7 @@ class Auditor:
     # ------------------------------------------------------------------ verify
     def task_ids(self) -> list[UUID]:
         return [
-            x.event.originator_id for x in read_log(self.tasks) if isinstance(x.event, Task.Planned)
+            x.event.originator_id for x in read_log(self.tasks, topics=(get_topic(Task.Planned),))
         ]
 
     def verify(self) -> VerificationReport:

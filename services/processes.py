@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from eventsourcing.utils import get_topic
+
 from domain.task import Task
 from services.log import read_log
 from services.read_models import TaskIndex
 from services.tasks import Tasks
+
+DRAWN = (get_topic(Task.TargetsDrawn),)
 
 
 class DispatchProcess:
@@ -25,7 +29,7 @@ class DispatchProcess:
     def follow(self) -> int:
         """Handle every event after the last position seen; returns how many dispatches were made."""
         made = 0
-        for logged in read_log(self.tasks, self.position):
+        for logged in read_log(self.tasks, self.position, topics=DRAWN):
             if isinstance(logged.event, Task.TargetsDrawn):
                 made += self.when_targets_drawn_dispatch(logged.event)
             self.position = logged.position

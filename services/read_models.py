@@ -15,7 +15,10 @@ from eventsourcing.application import Application
 
 from domain.task import Task
 from domain.values import local_day
-from services.log import Logged, event_name, read_log
+from services.log import Logged, event_name, read_log, topics_of
+
+TASK_TOPICS = topics_of(Task)
+"""Every projection here folds task events only."""
 
 
 class Projection(Protocol):
@@ -31,7 +34,7 @@ class ReadModels:
         self.position = 0
 
     def catch_up(self) -> int:
-        for logged in read_log(self.app, self.position):
+        for logged in read_log(self.app, self.position, topics=TASK_TOPICS):
             for projection in self.projections:
                 projection.process(logged)
             self.position = logged.position
