@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.calendar import china_work_calendar
-from adapters.postgres import psycopg_fix
 from adapters.postgres.connect import check_reachable
 from adapters.postgres.urls import PgUrl
 from domain.calendar import WorkCalendar
@@ -58,7 +57,6 @@ def store_env(
     db: Path | None, database_url: str | None = None, schema: str = "public"
 ) -> dict[str, str]:
     if database_url is not None:
-        psycopg_fix.apply()
         url = PgUrl.parse(database_url, "SSJ_DATABASE_URL")
         check_reachable(url, "SSJ_DATABASE_URL")
         return url.eventsourcing_env(schema)

@@ -22,6 +22,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from psycopg import sql
 
+from adapters.postgres.recorder import APPEND_FUNCTION
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 
 SCHEMA_VERSION = 1
@@ -58,22 +59,30 @@ CHAIN_LINK = """
 CREATE OR REPLACE FUNCTION {schema}.ssj_chain_link() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
 DECLARE
-    previous bytea;
-    kind bytea := convert_to(NEW.topic, 'UTF8');
+    head bytea;
+    event record;
+    kind bytea;
+    positions bigint[] := '{{}}';
+    links bytea[] := '{{}}';
 BEGIN
-    -- Inserts hold the events table's EXCLUSIVE lock, so links are made in position order.
-    SELECT link INTO previous FROM ssj_chain ORDER BY position DESC LIMIT 1;
-    INSERT INTO ssj_chain (position, link) VALUES (
-        NEW.notification_id,
-        sha256(
-            coalesce(previous, decode(repeat('00', 32), 'hex'))
-            || int8send(NEW.notification_id)
-            || uuid_send(NEW.originator_id)
-            || int8send(NEW.originator_version)
+    -- Once per statement: inserts hold the events table's EXCLUSIVE lock, so statements link
+    -- in position order, and within one the rows are linked in position order too.
+    SELECT c.link INTO head FROM ssj_chain AS c ORDER BY c.position DESC LIMIT 1;
+    head := coalesce(head, decode(repeat('00', 32), 'hex'));
+    FOR event IN SELECT * FROM inserted ORDER BY notification_id LOOP
+        kind := convert_to(event.topic, 'UTF8');
+        head := sha256(
+            head
+            || int8send(event.notification_id)
+            || uuid_send(event.originator_id)
+            || int8send(event.originator_version)
             || int4send(octet_length(kind)) || kind
-            || NEW.state
-        )
-    );
+            || event.state
+        );
+        positions := positions || event.notification_id;
+        links := links || head;
+    END LOOP;
+    INSERT INTO ssj_chain (position, link) SELECT * FROM unnest(positions, links);
     RETURN NULL;
 END $$;
 """
@@ -113,7 +122,8 @@ def _protect(schema: str) -> str:
             EVENTS,
             f"{EVENTS}_chain",
             "AFTER INSERT",
-            f"FOR EACH ROW EXECUTE FUNCTION {schema}.ssj_chain_link()",
+            f"REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT "
+            f"EXECUTE FUNCTION {schema}.ssj_chain_link()",
         )
     )
     return "\n".join(statements)
@@ -177,6 +187,7 @@ def migrate(
                 APPEND_ONLY.format(schema=quoted),
                 AUDIT_TABLES.format(schema=quoted),
                 CHAIN_LINK.format(schema=quoted),
+                APPEND_FUNCTION.format(schema=quoted, events=EVENTS),
                 _protect(quoted),
                 *(s.format(schema=quoted) for s in extra_sql),
                 _grants(quoted, role, [f"{t}" for t in read_model_tables]),

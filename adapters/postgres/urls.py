@@ -63,6 +63,7 @@ class PgUrl:
     def eventsourcing_env(self, schema: str) -> dict[str, str]:
         return {
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "APPLICATION_RECORDER_TOPIC": "adapters.postgres.recorder:SsjRecorder",
             "POSTGRES_DBNAME": self.dbname,
             "POSTGRES_HOST": self.host,
             "POSTGRES_PORT": str(self.port),

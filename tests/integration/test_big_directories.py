@@ -16,7 +16,8 @@ CHINA = timezone(timedelta(hours=8))
 def test_a_directory_of_twenty_thousand_targets_imports_in_one_transaction_and_reads_back(
     database: Database,
 ) -> None:
-    """Without the pipeline flush fix (adapters/postgres/psycopg_fix.py) this save never returns."""
+    """psycopg 3.3.9 deadlocks when a pipelined save exceeds a few hundred KB; the service's
+    recorder (adapters/postgres/recorder.py) saves without a pipeline, and this keeps it so."""
     service = bootstrap(database_url=database.service_url)
     try:
         directory = service.directories.open_target_directory(
