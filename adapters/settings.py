@@ -37,3 +37,10 @@ class Settings(BaseSettings):
         default=None,
         description="Extra working-day calendar files (SSJ_CALENDAR_DIR), beside the packaged ones",
     )
+    nats_url: str | None = Field(
+        default=None,
+        description="SSJ_NATS_URL: the NATS JetStream server (nats://host:4222) of `ssj worker`, "
+        "`ssj bus setup` and `ssj dept …`",
+    )
+    nats_user: str | None = Field(default=None, description="SSJ_NATS_USER")
+    nats_password: str | None = Field(default=None, description="SSJ_NATS_PASSWORD")

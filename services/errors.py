@@ -3,10 +3,15 @@
 ServiceError
 ├── NotFoundError          no such plan, task or directory
 ├── AlreadyExistsError     a plan or directory registered twice (refused by the store)
-└── ConcurrentWriteError   another writer kept winning; the command was not applied
+├── ConcurrentWriteError   another writer kept winning; the command was not applied
+└── CommandAlreadyAppliedError  a command id the store has applied before (bus intake)
 """
 
 from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
 
 
 class ServiceError(Exception):
@@ -28,3 +33,17 @@ class AlreadyExistsError(ServiceError):
 class ConcurrentWriteError(ServiceError):
     def __init__(self, key: object, attempts: int) -> None:
         super().__init__(f"{key}: 并发写入冲突，重试 {attempts} 次后仍未成功，请稍后再试")
+
+
+class CommandAlreadyAppliedError(ServiceError, IntegrityError):
+    """The store refused a save because it carried the id of a command applied before: nothing
+    was applied again. An IntegrityError, so that a group commit falls back to one by one."""
+
+    def __init__(self, command_ids: object) -> None:
+        self.command_ids = command_ids
+        super().__init__(f"指令 {command_ids} 已执行过，不再重复执行")
+
+
+def one_command(command_id: UUID | None) -> dict[str, list[UUID]]:
+    """The keyword a save carries so that the store records the command it applies."""
+    return {"command_ids": [command_id]} if command_id is not None else {}

@@ -89,6 +89,7 @@ class Throughput:
 class _Command(Generic[A]):
     aggregate_id: UUID
     apply: Callable[[A], Any]
+    command_id: UUID | None = None
     future: Future[Any] = field(default_factory=Future)
 
 
@@ -146,21 +147,26 @@ class GroupCommitter(Generic[A]):
         self._worker.start()
 
     # ------------------------------------------------------------------ callers
-    def submit(self, aggregate_id: UUID, command: Callable[[A], R]) -> Future[R]:
-        """Queue a command; its future holds the command's answer or its own error."""
-        pending: _Command[A] = _Command(aggregate_id, command)
+    def submit(
+        self, aggregate_id: UUID, command: Callable[[A], R], command_id: UUID | None = None
+    ) -> Future[R]:
+        """Queue a command; its future holds the command's answer or its own error. A command
+        that carries an id has it stored with the group's events (see SsjApplication.change)."""
+        pending: _Command[A] = _Command(aggregate_id, command, command_id)
         with self._closing:
             if self._closed:
                 raise GroupCommitClosedError()
             self._queue.put(pending)
         return cast("Future[R]", pending.future)
 
-    def execute(self, aggregate_id: UUID, command: Callable[[A], R]) -> R:
+    def execute(
+        self, aggregate_id: UUID, command: Callable[[A], R], command_id: UUID | None = None
+    ) -> R:
         """Apply a command and wait until it is stored: its answer, or its error raised here."""
         if threading.current_thread() is self._worker:
             # A command that itself commands would wait for its own group: apply it directly.
-            return self.app.change(self.kind, aggregate_id, self.what, command)
-        return self.submit(aggregate_id, command).result()
+            return self.app.change(self.kind, aggregate_id, self.what, command, command_id)
+        return self.submit(aggregate_id, command, command_id).result()
 
     def close(self) -> None:
         """Stop taking commands, finish every command already submitted, stop the worker."""
@@ -229,10 +235,16 @@ class GroupCommitter(Generic[A]):
             if done.aggregate is not None
             for event in done.aggregate.collect_events()
         ]
+        applied_ids = [
+            command.command_id
+            for command in group
+            if command.command_id is not None
+            and applied[command.aggregate_id].outcomes.get(id(command), _Outcome()).error is None
+        ]
         if events:
             self.throughput.transactions += 1
             try:
-                self.app.save(*events)
+                self.app.save(*events, **({"command_ids": applied_ids} if applied_ids else {}))
             except IntegrityError:
                 self.throughput.conflicts += 1
                 self._one_by_one(group)
@@ -279,7 +291,9 @@ class GroupCommitter(Generic[A]):
         The group's aggregates are not kept: what the worker held of them never was."""
         for command in group:
             try:
-                answer = self.app.change(self.kind, command.aggregate_id, self.what, command.apply)
+                answer = self.app.change(
+                    self.kind, command.aggregate_id, self.what, command.apply, command.command_id
+                )
             except Exception as error:
                 command.future.set_exception(error)
             else:

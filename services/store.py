@@ -20,7 +20,13 @@ from eventsourcing.persistence import (
     Transcoding,
 )
 
-from services.errors import AlreadyExistsError, ConcurrentWriteError, NotFoundError
+from services.errors import (
+    AlreadyExistsError,
+    CommandAlreadyAppliedError,
+    ConcurrentWriteError,
+    NotFoundError,
+    one_command,
+)
 
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
@@ -78,14 +84,24 @@ class SsjApplication(Application[UUID]):
         except IntegrityError:
             raise AlreadyExistsError(what, aggregates[0].id) from None
 
-    def change(self, kind: type[A], aggregate_id: UUID, what: str, command: Callable[[A], R]) -> R:
+    def change(
+        self,
+        kind: type[A],
+        aggregate_id: UUID,
+        what: str,
+        command: Callable[[A], R],
+        command_id: UUID | None = None,
+    ) -> R:
         """Apply a command on the current state, retrying a bounded number of times when another
-        writer saved first: the command is re-checked on the new state, never forced through."""
+        writer saved first: the command is re-checked on the new state, never forced through.
+        With a `command_id`, the store records it with the events (PostgreSQL: once only)."""
         for _ in range(MAX_ATTEMPTS):
             aggregate = self.load(kind, aggregate_id, what)
             answer = command(aggregate)
             try:
-                self.save(aggregate)
+                self.save(aggregate, **one_command(command_id))
+            except CommandAlreadyAppliedError:
+                raise
             except IntegrityError:
                 continue
             return answer

@@ -7,6 +7,7 @@ and beacon come in as arguments, so the demo, the tests and an auditor control t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar, cast
@@ -23,6 +24,11 @@ from services.group_commit import MAX_BATCH, GroupCommitter
 from services.store import SsjApplication
 
 R = TypeVar("R")
+
+COMMAND_ID: ContextVar[UUID | None] = ContextVar("command_id", default=None)
+"""The id of the command being applied, set by the bus intake: the store records it with the
+command's events, in the same transaction, so that a command is applied once however often it
+arrives. Every task command below passes it on without naming it."""
 
 
 @dataclass(frozen=True)
@@ -78,9 +84,10 @@ class Tasks(SsjApplication):
         return self.load(Plan, plan_id, "抽查工作计划")
 
     def _change(self, task_id: UUID, command: Callable[[Task], R]) -> R:
+        command_id = COMMAND_ID.get()
         if self.committer is not None:
-            return self.committer.execute(task_id, command)
-        return self.change(Task, task_id, "抽查任务", command)
+            return self.committer.execute(task_id, command, command_id)
+        return self.change(Task, task_id, "抽查任务", command, command_id)
 
     # ------------------------------------------------------------------ 1. plan
     def register_plan(

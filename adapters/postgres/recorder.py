@@ -5,38 +5,53 @@ NOTIFY, INSERT of a composite-typed array) and then COMMIT. A command's save is 
 overhead, not the data, is most of what a command costs; and psycopg 3.3.9's pipeline deadlocks on
 saves of more than a few hundred KB (it stops flushing once the last command is queued).
 
-Here a save is one prepared call, `ssj_append(ids, versions, topics, states)`, created by
+Here a save is one prepared call, `ssj_append(ids, versions, topics, states, …)`, created by
 `ssj db migrate` (schema.py), sent in binary with one array per column. The function does what
 the library's transaction does, in the same order and with the same guarantee: it takes the
 events table's EXCLUSIVE lock, so that the order of positions is the order of commits and no
 reader tailing the log passes a gap that fills in later. Being one statement in autocommit, it is
-its own transaction: all the events of a save, or none.
+its own transaction: all the events of a save, or none. A save that applies commands from the
+bus names them (`command_ids`), and they are recorded in the same transaction: a command id
+stored before refuses the whole save (`CommandAlreadyAppliedError`), so a command redelivered
+after a crash is never applied twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from psycopg.sql import SQL, Identifier
+
+from services.errors import CommandAlreadyAppliedError
 
 APPEND = "ssj_append"
 
 APPEND_FUNCTION = """
+DROP FUNCTION IF EXISTS {schema}.ssj_append(uuid[], bigint[], text[], bytea[], text);
 CREATE OR REPLACE FUNCTION {schema}.ssj_append(
-    ids uuid[], versions bigint[], topics text[], states bytea[], lock_timeout text
+    ids uuid[], versions bigint[], topics text[], states bytea[], lock_timeout text,
+    commands uuid[]
 ) RETURNS SETOF bigint
 LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $$
+DECLARE
+    positions bigint[];
 BEGIN
     PERFORM set_config('lock_timeout', lock_timeout, true);
     LOCK TABLE {events} IN EXCLUSIVE MODE;
     NOTIFY {events};
-    RETURN QUERY
+    WITH inserted AS (
         INSERT INTO {events} (originator_id, originator_version, topic, state)
         SELECT * FROM unnest(ids, versions, topics, states)
-        RETURNING notification_id;
+        RETURNING notification_id
+    )
+    SELECT array_agg(notification_id ORDER BY notification_id) INTO positions FROM inserted;
+    INSERT INTO ssj_commands (command_id, position)
+    SELECT command, positions[1] FROM unnest(commands) AS command;
+    RETURN QUERY SELECT unnest(positions);
 END $$;
 """
 """Created by the owner; runs with the caller's rights (INSERT and MAINTAIN on the events)."""
@@ -48,12 +63,17 @@ class SsjRecorder(PostgresApplicationRecorder):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._append = SQL(
-            "SELECT {schema}.{append}(%b::uuid[], %b::int8[], %b::text[], %b::bytea[], %b::text)"
+            "SELECT {schema}.{append}"
+            "(%b::uuid[], %b::int8[], %b::text[], %b::bytea[], %b::text, %b::uuid[])"
         ).format(schema=Identifier(self.datastore.schema), append=Identifier(APPEND))
         self._lock_timeout = f"{self.datastore.lock_timeout}s"
 
     def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        stored_events: Sequence[StoredEvent],
+        *,
+        command_ids: Sequence[UUID] = (),
+        **kwargs: Any,
     ) -> Sequence[int] | None:
         if not stored_events:
             return []
@@ -63,7 +83,14 @@ class SsjRecorder(PostgresApplicationRecorder):
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
             self._lock_timeout,
+            list(command_ids),
         )
-        with self.datastore.get_connection() as connection, connection.cursor() as cursor:
-            cursor.execute(self._append, arguments, prepare=True)
-            return [row[APPEND] for row in cursor.fetchall()]
+        try:
+            with self.datastore.get_connection() as connection, connection.cursor() as cursor:
+                cursor.execute(self._append, arguments, prepare=True)
+                return [row[APPEND] for row in cursor.fetchall()]
+        except IntegrityError as error:
+            constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+            if constraint == "ssj_commands_pkey":
+                raise CommandAlreadyAppliedError(list(command_ids)) from None
+            raise

@@ -8,6 +8,9 @@ What it sets up, and why:
   chain and the checkpoints, whoever asks, the table owner included;
 - the audit chain: every inserted event gets, in the same transaction, a link
   `SHA-256(previous link ‖ position ‖ aggregate ‖ version ‖ type ‖ stored bytes)` (see chain.py);
+- the bus's bookkeeping: `ssj_commands` (each command id applied, written in the same transaction
+  as its events), `ssj_receipts` (each command's answer, so a repeat gets the same one), both
+  append-only, and `ssj_relay` (the relay's position in the log);
 - the service's role may only SELECT and INSERT the stored events (plus MAINTAIN, which is what
   `LOCK TABLE … IN EXCLUSIVE MODE` needs: the library takes that lock so that commit order is
   notification order), and read and write the rebuildable read models.
@@ -48,6 +51,20 @@ CREATE TABLE IF NOT EXISTS {schema}.ssj_checkpoints (
     position bigint PRIMARY KEY,
     head bytea NOT NULL,
     recorded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {schema}.ssj_commands (
+    command_id uuid PRIMARY KEY,
+    position bigint NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {schema}.ssj_receipts (
+    command_id uuid PRIMARY KEY,
+    receipt jsonb NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS {schema}.ssj_relay (
+    name text PRIMARY KEY,
+    position bigint NOT NULL
 );
 CREATE TABLE IF NOT EXISTS {schema}.ssj_schema (
     version integer PRIMARY KEY,
@@ -97,7 +114,7 @@ def _trigger(schema: str, table: str, name: str, timing: str, function: str) -> 
 
 def _protect(schema: str) -> str:
     statements = []
-    for table in (EVENTS, "ssj_chain", "ssj_checkpoints"):
+    for table in (EVENTS, "ssj_chain", "ssj_checkpoints", "ssj_commands", "ssj_receipts"):
         statements.append(
             _trigger(
                 schema,
@@ -136,6 +153,8 @@ def _grants(schema: str, role: str, read_model_tables: Sequence[str]) -> str:
         f"GRANT USAGE ON SEQUENCE {schema}.{EVENTS}_notification_id_seq TO {role};",
         f"GRANT SELECT ON {schema}.ssj_chain, {schema}.ssj_schema TO {role};",
         f"GRANT SELECT, INSERT ON {schema}.ssj_checkpoints TO {role};",
+        f"GRANT SELECT, INSERT ON {schema}.ssj_commands, {schema}.ssj_receipts TO {role};",
+        f"GRANT SELECT, INSERT, UPDATE ON {schema}.ssj_relay TO {role};",
         f"REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.{EVENTS} FROM {role};",
     ]
     for table in read_model_tables:

@@ -1,0 +1,241 @@
+"""What travels on the bus: versioned JSON documents, described here by pydantic models.
+
+Another department's system reads and writes them without our code: every document names its
+schema (`ssj.event/1`, `ssj.cmd/1`, …), times are ISO 8601 with their zone, ids are strings, and
+`python -m adapters.nats.messages` prints the JSON Schema of each.
+
+Subjects (DESIGN.md, "Message bus"):
+
+| subject                              | document        | who reads it                     |
+| ------------------------------------ | --------------- | -------------------------------- |
+| ssj.events.<Aggregate>.<Event>       | EventDocument   | auditors, projections            |
+| ssj.dept.<dept>.tasks.<task>         | DeptNotice      | the department                   |
+| ssj.dept.<dept>.receipts             | Receipt         | the department that sent         |
+| ssj.office.escalations               | Escalation      | the coordinating office (双随机办) |
+| ssj.cmd.<dept>.<command>             | Command         | the service's intake             |
+| ssj.dead.cmd.<dept>.<command>        | DeadLetter      | the office, the operators        |
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode()
+
+
+# ---------------------------------------------------------------------------- what the service says
+class EventDocument(Document):
+    """Every stored event, as stored: the global log in order, one message per event."""
+
+    schema_: Literal["ssj.event/1"] = Field(default="ssj.event/1", alias="schema")
+    id: str = Field(description="ssj:<position>; also the message's Nats-Msg-Id")
+    position: int = Field(description="The event's position in the global log")
+    aggregate: str = Field(description="Task, Plan, TargetDirectory, InspectorDirectory")
+    aggregate_id: UUID
+    version: int
+    type: str = Field(description="The event's name, e.g. TaskDispatched")
+    timestamp: AwareDatetime
+    data: dict[str, Any] = Field(description="The event's own fields, as JSON values")
+
+
+NoticeKind = Literal["dispatched", "sheets", "confirmation_overdue", "result_overdue"]
+
+
+class DeptNotice(Document):
+    """What one department must see and do on one task."""
+
+    schema_: Literal["ssj.dept/1"] = Field(default="ssj.dept/1", alias="schema")
+    id: str = Field(description="ssj:<position>:<department>; also the Nats-Msg-Id")
+    position: int
+    task_id: UUID
+    department: str
+    kind: NoticeKind = Field(
+        description="dispatched: confirm by `deadline`; sheets: the 一企一表 of the department's "
+        "inspectors; confirmation_overdue / result_overdue: a deadline passed, the office is told"
+    )
+    deadline: date | None = None
+    targets: list[str] = Field(default_factory=list)
+    sheets: list[dict[str, Any]] = Field(default_factory=list)
+    at: AwareDatetime
+
+
+class Escalation(Document):
+    """A deadline that passed, for the coordinating office."""
+
+    schema_: Literal["ssj.escalation/1"] = Field(default="ssj.escalation/1", alias="schema")
+    id: str = Field(description="ssj:<position>:office; also the Nats-Msg-Id")
+    position: int
+    task_id: UUID
+    department: str
+    kind: Literal["confirmation_overdue", "result_overdue"]
+    target: str | None = None
+    deadline: date
+    at: AwareDatetime
+
+
+class RefusalDocument(Document):
+    error: str = Field(description="The error's name, e.g. AlreadyAnsweredError")
+    field: str | None = Field(default=None, description="The field at fault, when one is")
+    message: str
+
+
+class Receipt(Document):
+    """The answer to one command: done (with its answer, if any) or refused (with the reason)."""
+
+    schema_: Literal["ssj.receipt/1"] = Field(default="ssj.receipt/1", alias="schema")
+    command_id: UUID
+    department: str
+    command: str
+    status: Literal["done", "refused"]
+    duplicate: bool = Field(
+        default=False, description="The command had been applied already: nothing was done again"
+    )
+    answer: Any = None
+    refusal: RefusalDocument | None = None
+
+
+class DeadLetter(Document):
+    """A command message the intake could not use, and why; the original bytes are kept."""
+
+    schema_: Literal["ssj.dead/1"] = Field(default="ssj.dead/1", alias="schema")
+    subject: str
+    reason: str
+    deliveries: int
+    payload: str = Field(description="The message as received (UTF-8, undecodable bytes replaced)")
+
+
+# ---------------------------------------------------------------------------- what departments say
+class CommandBase(Document):
+    schema_: Literal["ssj.cmd/1"] = Field(default="ssj.cmd/1", alias="schema")
+    command_id: UUID = Field(description="Chosen by the sender; a command is applied once")
+    department: str = Field(description="Must be the department of the subject it is sent on")
+    task_id: UUID
+    at: AwareDatetime | None = Field(
+        default=None, description="When it happened; the service's clock at intake if absent"
+    )
+
+
+class Confirm(CommandBase):
+    command: Literal["confirm"] = "confirm"
+
+
+class Decline(CommandBase):
+    command: Literal["decline"] = "decline"
+    reason: str
+
+
+class DrawInspectors(CommandBase):
+    command: Literal["draw_inspectors"] = "draw_inspectors"
+
+
+class RecordVisit(CommandBase):
+    command: Literal["record_visit"] = "record_visit"
+    target: str
+    signed: bool
+    note: str = ""
+
+
+class RecordResult(CommandBase):
+    command: Literal["record_result"] = "record_result"
+    target: str
+    category: str
+    findings: dict[str, str]
+
+
+class CorrectResult(CommandBase):
+    command: Literal["correct_result"] = "correct_result"
+    target: str
+    category: str
+    findings: dict[str, str]
+    reason: str
+
+
+class OpenFollowUp(CommandBase):
+    command: Literal["open_follow_up"] = "open_follow_up"
+    target: str
+    problem: str
+    due: date
+
+
+class CloseFollowUp(CommandBase):
+    command: Literal["close_follow_up"] = "close_follow_up"
+    number: int
+    outcome: str
+
+
+Command = Annotated[
+    Confirm
+    | Decline
+    | DrawInspectors
+    | RecordVisit
+    | RecordResult
+    | CorrectResult
+    | OpenFollowUp
+    | CloseFollowUp,
+    Field(discriminator="command"),
+]
+COMMAND = TypeAdapter(Command)
+COMMAND_NAMES = (
+    "confirm",
+    "decline",
+    "draw_inspectors",
+    "record_visit",
+    "record_result",
+    "correct_result",
+    "open_follow_up",
+    "close_follow_up",
+)
+
+
+def parse_command(payload: bytes) -> Command:
+    """Raises pydantic's ValidationError, which names each field at fault."""
+    return COMMAND.validate_json(payload)
+
+
+# ---------------------------------------------------------------------------- subjects
+def event_subject(aggregate: str, event: str) -> str:
+    return f"ssj.events.{aggregate}.{event}"
+
+
+def notice_subject(department: str, task_id: UUID) -> str:
+    return f"ssj.dept.{department}.tasks.{task_id}"
+
+
+def receipts_subject(department: str) -> str:
+    return f"ssj.dept.{department}.receipts"
+
+
+def command_subject(department: str, command: str) -> str:
+    return f"ssj.cmd.{department}.{command}"
+
+
+ESCALATIONS = "ssj.office.escalations"
+
+
+def dead_letter_subject(subject: str) -> str:
+    return f"ssj.dead.{subject.removeprefix('ssj.')}"
+
+
+def json_schemas() -> dict[str, Any]:
+    documents: dict[str, Any] = {
+        model.__name__: model.model_json_schema(by_alias=True)
+        for model in (EventDocument, DeptNotice, Escalation, Receipt, DeadLetter)
+    }
+    documents["Command"] = COMMAND.json_schema(by_alias=True)
+    return documents
+
+
+if __name__ == "__main__":
+    json.dump(json_schemas(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

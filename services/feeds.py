@@ -1,0 +1,119 @@
+"""What each stored event means for the departments and the office, read from the event alone.
+
+The relay turns every event into messages; this module says which, so that the rule is tested
+without a bus. A department is told what it must see and do (DESIGN.md): a dispatch with its
+deadline, the 一企一表 of its inspectors once groups are matched, and each deadline it let pass;
+the office (双随机办) is told of every passed deadline. Nothing here needs the task's state, so
+the relay never loads an aggregate and can start from any position.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+from domain.task import Task
+
+ENVELOPE = ("originator_id", "originator_version", "timestamp")
+"""Every event's identity and time: carried beside its data, not in it."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One message for one department (or, with `to_office`, an escalation about it)."""
+
+    department: str
+    kind: str
+    at: datetime
+    deadline: date | None = None
+    targets: tuple[str, ...] = ()
+    sheets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+    target: str | None = None
+    to_office: bool = False
+
+
+def notices_of(event: object) -> list[Notice]:
+    """The department notices and office escalations an event gives rise to, in that order."""
+    if isinstance(event, Task.TaskDispatched):
+        return [
+            Notice(
+                event.department,
+                "dispatched",
+                event.at,
+                deadline=event.deadline,
+                targets=tuple(event.targets),
+            )
+        ]
+    if isinstance(event, Task.GroupsMatched):
+        return [
+            Notice(department, "sheets", event.at, sheets=tuple(sheets))
+            for department, sheets in _sheets_by_department(event).items()
+        ]
+    if isinstance(event, Task.ConfirmationOverdue):
+        overdue = Notice(
+            event.department, "confirmation_overdue", event.at, deadline=event.deadline
+        )
+        return [overdue, dataclasses.replace(overdue, to_office=True)]
+    if isinstance(event, Task.ResultOverdue):
+        late = Notice(
+            event.department,
+            "result_overdue",
+            event.at,
+            deadline=event.deadline,
+            target=event.target,
+        )
+        return [late, dataclasses.replace(late, to_office=True)]
+    return []
+
+
+def _sheets_by_department(event: Task.GroupsMatched) -> dict[str, list[dict[str, Any]]]:
+    """Each department gets every sheet, with its own inspectors and its own items only: what
+    another department checks, and who for it, is that department's business."""
+    sheets: dict[str, list[dict[str, Any]]] = {}
+    for sheet in event.sheets:
+        for department, inspectors in sheet["inspectors"].items():
+            sheets.setdefault(department, []).append(
+                {
+                    "target": sheet["target"],
+                    "name": sheet["name"],
+                    "group": sheet["group"],
+                    "inspectors": list(inspectors),
+                    "items": list(sheet["items"].get(department, [])),
+                }
+            )
+    return sheets
+
+
+def event_data(event: object) -> dict[str, Any]:
+    """An event's own fields as JSON values (strings for ids, dates and times in ISO 8601)."""
+    if not dataclasses.is_dataclass(event):
+        raise TypeError(f"not an event: {type(event).__name__}")
+    return {
+        f.name: jsonable(getattr(event, f.name))
+        for f in dataclasses.fields(event)
+        if f.name not in ENVELOPE
+    }
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, Mapping):
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    raise TypeError(f"no JSON form for {type(value).__name__}")
