@@ -421,9 +421,12 @@ class Task(Aggregate):
 
     def check_deadlines(self, at: datetime) -> int:
         """Append every overdue event due at `at` and not yet recorded; returns how many."""
-        if self.is_closed:
+        at = moment(at)
+        if self.is_closed or at < self.last_at:
+            # The task's record is already past this moment: a watch that runs behind (or a
+            # clock that lags a department's) has nothing to judge here, and must not hold up
+            # the other tasks; the next check, at a later moment, judges this one.
             return 0
-        at = self._when(at)
         today = local_day(at)
         count = 0
         for department, dispatch in self.dispatches.items():

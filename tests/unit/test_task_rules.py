@@ -159,7 +159,11 @@ def test_a_time_without_a_zone_is_refused_naming_at(
 # =========================================================================== times only move forward
 @pytest.mark.parametrize(
     ("stage", "command"),
-    [pytest.param(stage, command, id=name) for name, stage, command in TIMED_COMMANDS],
+    [
+        pytest.param(stage, command, id=name)
+        for name, stage, command in TIMED_COMMANDS
+        if name != "check_deadlines"  # a watch, not a command: see the next test
+    ],
 )
 def test_a_command_dated_before_the_task_s_last_moment_is_refused_naming_at(
     run: RunFactory, refused: Refused, stage: str, command: NaiveCommand
@@ -168,6 +172,20 @@ def test_a_command_dated_before_the_task_s_last_moment_is_refused_naming_at(
     last = r.events()[-1].at
     error = refused(r.task, InvalidValueError, command, r, last - timedelta(minutes=1))
     assert field_of(error) == "at"
+
+
+def test_a_deadline_check_behind_the_task_s_last_moment_finds_nothing_and_records_nothing(
+    run: RunFactory,
+) -> None:
+    """The watch runs over every open task; one whose record is already past the checked moment
+    (a lagging clock) is judged at the next check, and must not stop the watch."""
+    r = run("dispatched")
+    r.task.confirm(POLICE, at(CONFIRM_BY + timedelta(days=3), 9))
+    before = len(r.events())
+
+    assert r.task.check_deadlines(at(CONFIRM_BY + timedelta(days=1), 8)) == 0
+    assert len(r.events()) == before
+    assert r.task.check_deadlines(at(CONFIRM_BY + timedelta(days=3), 10)) == 1  # fire, now
 
 
 @pytest.mark.parametrize(
