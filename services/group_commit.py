@@ -168,6 +168,13 @@ class GroupCommitter(Generic[A]):
             return self.app.change(self.kind, aggregate_id, self.what, command, command_id)
         return self.submit(aggregate_id, command, command_id).result()
 
+    def expect(self, commands: int) -> None:
+        """Say that `commands` are about to be submitted together (a batch fetched from the bus,
+        handed to as many threads): the next group waits for them, up to `linger`, instead of
+        leaving with the first to arrive."""
+        self._deadline = monotonic() + self.linger
+        self._expected = max(self._expected, commands)
+
     def close(self) -> None:
         """Stop taking commands, finish every command already submitted, stop the worker."""
         with self._closing:
@@ -252,7 +259,7 @@ class GroupCommitter(Generic[A]):
         for aggregate_id, done in applied.items():
             if done.aggregate is not None:
                 self._keep(aggregate_id, done.aggregate)
-        self._expected = self._queue.qsize() + len(group)
+        self._expected = max(self._expected, self._queue.qsize() + len(group))
         for command in group:
             outcome = applied[command.aggregate_id].outcomes[id(command)]
             if outcome.error is not None:

@@ -253,3 +253,27 @@ def test_tasks_committing_in_groups_answer_as_before(memory: Service) -> None:
         type(e).__name__ for e in without.tasks.events_of(joint.task_id)
     ]
     without.close()
+
+
+def test_commands_announced_together_wait_for_each_other_and_share_one_save(
+    memory: Service, visited: JointInspection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch from the bus is handed to as many threads; announced, it is one group, not the
+    first command alone and the rest after it."""
+    written = saves(memory, monkeypatch)
+    pairs = [(d, t) for t in visited.targets[:3] for d in ("education", "fire")]
+    with GroupCommitter(memory.tasks, Task, "抽查任务", linger=5.0) as committer:
+        committer.expect(len(pairs))
+        threads = [
+            threading.Thread(
+                target=committer.execute, args=(visited.task_id, result(department, target))
+            )
+            for department, target in pairs
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+
+    assert written == [len(pairs)]
+    assert sorted(recorded_results(memory, visited.task_id)) == sorted(pairs)
