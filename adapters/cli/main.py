@@ -1,4 +1,5 @@
-"""`ssj`: run 双随机、一公开 inspections from the command line, on the embedded SQLite store."""
+"""`ssj`: run 双随机、一公开 inspections from the command line, on the event store (embedded
+SQLite, or PostgreSQL), and over the NATS bus (`ssj bus`, `ssj dept`, `ssj worker`: cli/bus.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import typer
 from adapters.bootstrap import Service, bootstrap
 from adapters.calendar import china_work_calendar
 from adapters.cli import render
+from adapters.cli.bus import bus_app, dept_app, parse_findings, worker
 from adapters.cli.secrets_file import SecretStore
 from adapters.cli.views import Views
 from adapters.cli.words import department_code, dept, parse_at, parse_date, when
@@ -42,6 +44,9 @@ app.add_typer(directory_app, name="directory")
 app.add_typer(plan_app, name="plan")
 app.add_typer(task_app, name="task")
 app.add_typer(audit_app, name="audit")
+app.add_typer(bus_app, name="bus")
+app.add_typer(dept_app, name="dept")
+app.command("worker")(worker)
 
 DbOption = Annotated[
     Path | None, typer.Option("--db", help="SQLite 事件库文件（默认在用户数据目录）")
@@ -425,16 +430,6 @@ def task_visit(
     typer.echo("已登记实地检查")
 
 
-def _findings(values: list[str]) -> dict[str, str]:
-    found = {}
-    for value in values:
-        if "=" not in value:
-            raise ValueError(f"--finding: 应为 事项编号=检查情况（收到 {value!r}）")
-        code, text = value.split("=", 1)
-        found[code.strip()] = text.strip()
-    return found
-
-
 @_task_command("result", "录入本部门检查结果（公示系统结果类别）。")
 def task_result(
     task: TaskArg,
@@ -447,7 +442,7 @@ def task_result(
 ) -> None:
     task_id = run(lambda: cli.task_id(task))
     code = department_code(department)
-    found = run(lambda: _findings(finding))
+    found = run(lambda: parse_findings(finding))
     tasks = cli.service.tasks
     if correct is None:
         run(lambda: tasks.record_result(task_id, code, target, category, found, parse_at(at)))

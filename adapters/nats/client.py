@@ -1,0 +1,313 @@
+"""A department's side of the bus, for `ssj dept …` and for any department's own system.
+
+Connect as the department's NATS user with its own inbox prefix (`connect_with` does; by hand:
+`connect(url, "fire", password, inbox_prefix="_INBOX_fire")`), then:
+
+    client = DepartmentClient(nc, "fire")
+    receipt = await client.confirm(task_id)          # done, or refused with the reason
+    async for item in client.listen():               # DeptNotice or Receipt, in order
+        ...
+
+A command is sent once through JetStream (its command_id is the message's Nats-Msg-Id, so a
+resend within two minutes is dropped by the server, and the service applies it once anyway) and
+answered by a Receipt on `ssj.dept.<dept>.receipts`. The feed is the durable consumer
+`dept-<dept>`: what was not acked is delivered again, to this or the next listener.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncGenerator, Mapping
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from nats import errors
+from nats.aio.client import Client
+from nats.js.api import PubAck
+from nats.js.errors import NoStreamResponseError, NotFoundError
+from pydantic import ValidationError
+
+from adapters.nats.connect import BusError
+from adapters.nats.messages import (
+    CloseFollowUp,
+    Command,
+    Confirm,
+    CorrectResult,
+    Decline,
+    DeptNotice,
+    DrawInspectors,
+    OpenFollowUp,
+    Receipt,
+    RecordResult,
+    RecordVisit,
+    command_subject,
+    receipts_subject,
+)
+from adapters.nats.streams import CMD, DEPT, dept_consumer
+
+DEFAULT_TIMEOUT = 10.0
+
+FeedItem = DeptNotice | Receipt
+FEED_DOCUMENTS: Mapping[str, type[DeptNotice] | type[Receipt]] = {
+    "ssj.dept/1": DeptNotice,
+    "ssj.receipt/1": Receipt,
+}
+
+
+class ReceiptTimeoutError(BusError, TimeoutError):
+    """No receipt in time: the command may still be applied later, exactly once."""
+
+
+class CommandNotStoredError(BusError):
+    """The server did not take the command: nothing was sent."""
+
+
+class UnreadableDocumentError(BusError):
+    """A feed message this client cannot read; it is left unacked for a client that can."""
+
+
+def parse_feed(payload: bytes, subject: str = "") -> FeedItem:
+    """A message of the department's feed, by the schema it names."""
+    try:
+        document = json.loads(payload)
+    except ValueError:
+        document = None
+    schema = document.get("schema") if isinstance(document, dict) else None
+    model = FEED_DOCUMENTS.get(schema) if isinstance(schema, str) else None
+    if model is None:
+        raise UnreadableDocumentError(
+            f"{subject}: 无法识别的消息（schema {schema!r}），未确认，留待能识别它的客户端读取"
+        )
+    try:
+        return model.model_validate_json(payload)
+    except ValidationError as error:
+        raise UnreadableDocumentError(f"{subject}: 不合 {schema} 格式的消息：{error}") from None
+
+
+class DepartmentClient:
+    def __init__(self, nc: Client, department: str) -> None:
+        self.nc = nc
+        self.department = department
+        self._js = nc.jetstream()
+
+    async def send(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> Receipt:
+        """Send one command and wait for its receipt, `timeout` seconds in all."""
+        if command.department != self.department:
+            raise ValueError(
+                f"department: 命令属于 {command.department}，本客户端是 {self.department}"
+            )
+        subject = command_subject(self.department, command.command)
+        deadline = asyncio.get_running_loop().time() + timeout
+        # Subscribed before sending: a fast service must not answer into the void.
+        receipts = await self.nc.subscribe(receipts_subject(self.department))
+        try:
+            ack = await self._store(subject, command, timeout)
+            while True:
+                left = deadline - asyncio.get_running_loop().time()
+                try:
+                    message = await receipts.next_msg(timeout=max(left, 0.001))
+                except TimeoutError:
+                    raise ReceiptTimeoutError(
+                        f"{timeout:g} 秒内未收到回执：{self.department} 的 {command.command} 命令"
+                        f"（command_id {command.command_id}），在 {receipts.subject} 上等待；"
+                        + (
+                            "该命令此前已发送过，回执可能已在当时送达；"
+                            if ack.duplicate
+                            else "命令已存入 SSJ_CMD，"
+                        )
+                        + "请检查服务的 ssj worker 是否在运行"
+                    ) from None
+                receipt = _receipt(message.data)
+                if receipt is not None and receipt.command_id == command.command_id:
+                    return receipt
+        finally:
+            with contextlib.suppress(errors.Error):
+                await receipts.unsubscribe()
+
+    async def _store(self, subject: str, command: Command, timeout: float) -> PubAck:
+        try:
+            return await self._js.publish(
+                subject,
+                command.to_bytes(),
+                timeout=timeout,
+                headers={"Nats-Msg-Id": str(command.command_id)},
+            )
+        except NoStreamResponseError:
+            raise CommandNotStoredError(
+                f"{subject}: 没有接收命令的流 {CMD}，请先运行 ssj bus setup"
+            ) from None
+        except TimeoutError:
+            raise CommandNotStoredError(
+                f"{subject}: 服务器 {timeout:g} 秒内未确认收到命令；"
+                f"当前 NATS 用户可能无权以 {self.department} 的身份发送（见 deploy/nats/README.md）"
+            ) from None
+
+    # ------------------------------------------------------------------------ the commands
+    async def confirm(
+        self, task_id: UUID, at: datetime | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Receipt:
+        return await self.send(Confirm(**self._head(task_id, at)), timeout)
+
+    async def decline(
+        self,
+        task_id: UUID,
+        reason: str,
+        at: datetime | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Receipt:
+        return await self.send(Decline(**self._head(task_id, at), reason=reason), timeout)
+
+    async def draw_inspectors(
+        self, task_id: UUID, at: datetime | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> Receipt:
+        return await self.send(DrawInspectors(**self._head(task_id, at)), timeout)
+
+    async def record_visit(
+        self,
+        task_id: UUID,
+        target: str,
+        signed: bool = True,
+        note: str = "",
+        at: datetime | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Receipt:
+        command = RecordVisit(**self._head(task_id, at), target=target, signed=signed, note=note)
+        return await self.send(command, timeout)
+
+    async def record_result(
+        self,
+        task_id: UUID,
+        target: str,
+        category: str,
+        findings: Mapping[str, str],
+        at: datetime | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Receipt:
+        command = RecordResult(
+            **self._head(task_id, at), target=target, category=category, findings=dict(findings)
+        )
+        return await self.send(command, timeout)
+
+    async def correct_result(
+        self,
+        task_id: UUID,
+        target: str,
+        category: str,
+        findings: Mapping[str, str],
+        reason: str,
+        at: datetime | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Receipt:
+        command = CorrectResult(
+            **self._head(task_id, at),
+            target=target,
+            category=category,
+            findings=dict(findings),
+            reason=reason,
+        )
+        return await self.send(command, timeout)
+
+    async def open_follow_up(
+        self,
+        task_id: UUID,
+        target: str,
+        problem: str,
+        due: date,
+        at: datetime | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Receipt:
+        command = OpenFollowUp(**self._head(task_id, at), target=target, problem=problem, due=due)
+        return await self.send(command, timeout)
+
+    async def close_follow_up(
+        self,
+        task_id: UUID,
+        number: int,
+        outcome: str,
+        at: datetime | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Receipt:
+        command = CloseFollowUp(**self._head(task_id, at), number=number, outcome=outcome)
+        return await self.send(command, timeout)
+
+    def _head(self, task_id: UUID, at: datetime | None) -> dict[str, Any]:
+        return {"command_id": uuid4(), "department": self.department, "task_id": task_id, "at": at}
+
+    # ------------------------------------------------------------------------ the feed
+    async def listen(
+        self,
+        *,
+        batch: int = 10,
+        timeout: float = 5.0,
+        limit: int | None = None,
+        until_idle: bool = False,
+    ) -> AsyncGenerator[FeedItem, None]:
+        """The department's notices and receipts, oldest first, from its durable consumer.
+
+        Each message is acked when the next one is asked for, so one that was being handled when
+        the caller stopped is delivered again later (after the consumer's ack wait). `limit`
+        stops after that many, acking the last; `until_idle` stops when `timeout` seconds pass
+        with nothing new. Close the iterator (`contextlib.aclosing`) when stopping early.
+        """
+        consumer = dept_consumer(self.department)
+        await self._check_consumer(consumer)
+        feed = await self._js.pull_subscribe_bind(consumer, stream=DEPT)
+        try:
+            seen = 0
+            while limit is None or seen < limit:
+                want = batch if limit is None else min(batch, limit - seen)
+                try:
+                    messages = await feed.fetch(want, timeout=timeout)
+                except TimeoutError:  # a fetch raises asyncio's, not only nats-py's
+                    messages = []
+                _honour_cancellation()
+                if not messages and until_idle:
+                    return
+                for message in messages:
+                    yield parse_feed(message.data, message.subject)
+                    await message.ack()
+                    _honour_cancellation()
+                    seen += 1
+        finally:
+            if not self.nc.is_closed:
+                with contextlib.suppress(errors.Error):
+                    await feed.unsubscribe()
+
+    async def _check_consumer(self, consumer: str) -> None:
+        """Say what to do, where a pull from a missing or forbidden consumer would only wait."""
+        try:
+            await self._js.consumer_info(DEPT, consumer)
+        except NotFoundError:
+            raise BusError(
+                f"{DEPT}/{consumer} 不存在：请先运行 ssj bus setup --dept {self.department}"
+            ) from None
+        except TimeoutError:
+            raise BusError(
+                f"{DEPT}/{consumer}: 服务器未回答；当前 NATS 用户可能无权读取 "
+                f"{self.department} 的消息（见 deploy/nats/README.md）"
+            ) from None
+
+
+def _honour_cancellation() -> None:
+    """nats-py 2.16 swallows a cancellation that arrives during a publish (every fetch and ack
+    publishes), so a listener told to stop, by Ctrl-C say, would listen on."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
+def _receipt(payload: bytes) -> Receipt | None:
+    """Receipts of other commands of the department share the subject; those are skipped."""
+    try:
+        return Receipt.model_validate_json(payload)
+    except ValidationError:
+        return None

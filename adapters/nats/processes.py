@@ -1,0 +1,56 @@
+"""What the service does by itself, on a worker: dispatch after a draw, and deadlines that pass.
+
+Each tick lets the dispatch process follow the log and the read models catch up (`settle`), then
+has the deadline watch append ConfirmationOverdue and ResultOverdue as of the clock's moment. The
+relay turns those events into notices and escalations on the bus; nothing is published here.
+Both are idempotent, so a tick run twice, or by two workers, appends nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from adapters.bootstrap import Service
+from domain.values import CHINA
+from services.processes import Overdue
+
+log = logging.getLogger(__name__)
+
+INTERVAL = 1.0
+
+
+def china_now() -> datetime:
+    return datetime.now(CHINA)
+
+
+class ProcessWorker:
+    def __init__(
+        self,
+        service: Service,
+        clock: Callable[[], datetime] = china_now,
+        interval: float = INTERVAL,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.interval = interval
+
+    async def tick(self) -> list[Overdue]:
+        """One round, in a thread (the applications are synchronous); what became overdue."""
+        return await asyncio.to_thread(self._tick)
+
+    def _tick(self) -> list[Overdue]:
+        self.service.settle()
+        return self.service.deadlines.check(self.clock())
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.tick()
+            except Exception as error:  # the store is away, or one task refused: next tick
+                log.warning("processes: %s; trying again in %.1f s", error, self.interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.interval)
