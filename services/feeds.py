@@ -13,14 +13,9 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
 from typing import Any
-from uuid import UUID
 
 from domain.task import Task
-
-ENVELOPE = ("originator_id", "originator_version", "timestamp")
-"""Every event's identity and time: carried beside its data, not in it."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +30,15 @@ class Notice:
     sheets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     target: str | None = None
     to_office: bool = False
+
+
+NOTICE_EVENTS: tuple[type, ...] = (
+    Task.TaskDispatched,
+    Task.GroupsMatched,
+    Task.ConfirmationOverdue,
+    Task.ResultOverdue,
+)
+"""The only events that tell a department or the office anything (the relay decodes no other)."""
 
 
 def notices_of(event: object) -> list[Notice]:
@@ -87,33 +91,3 @@ def _sheets_by_department(event: Task.GroupsMatched) -> dict[str, list[dict[str,
                 }
             )
     return sheets
-
-
-def event_data(event: object) -> dict[str, Any]:
-    """An event's own fields as JSON values (strings for ids, dates and times in ISO 8601)."""
-    if not dataclasses.is_dataclass(event):
-        raise TypeError(f"not an event: {type(event).__name__}")
-    return {
-        f.name: jsonable(getattr(event, f.name))
-        for f in dataclasses.fields(event)
-        if f.name not in ENVELOPE
-    }
-
-
-def jsonable(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, Enum):
-        return jsonable(value.value)
-    if isinstance(value, Mapping):
-        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [jsonable(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    raise TypeError(f"no JSON form for {type(value).__name__}")

@@ -13,6 +13,7 @@ import pytest
 from nats.aio.client import Client
 
 from adapters.bootstrap import Service, bootstrap
+from adapters.nats.messages import EventDocument
 from adapters.nats.relay import Relay
 from adapters.nats.streams import DEPT, EVENTS, OFFICE
 from tests.bus.relaying import log_length, plans_of, read_all, until
@@ -69,6 +70,23 @@ async def test_an_event_document_is_plain_json_with_its_subject_from_aggregate_a
     assert document["aggregate_id"] in (str(joint.task_id), str(joint.other_task_id))
     assert document["data"]["department"] in ("police", "fire", "market")
     assert document["data"]["deadline"] == "2023-11-03"
+    assert EventDocument.model_validate_json(message.data or b"").type == "TaskDispatched"
+
+
+async def test_every_document_the_relay_builds_is_what_its_model_describes(
+    relay: Relay, service: Service, database: Database, bus: Client
+) -> None:
+    JointInspection(service).matched().visit().record_results().late_result_and_correction()
+    stored = log_length(database.service_url)
+    await drain(relay)
+    documents: list[dict[str, Any]] = []
+    await read_all(bus, EVENTS, "auditor", "ssj.events.>", stored, documents=documents)
+
+    assert len(documents) == stored
+    for document in documents:
+        parsed = EventDocument.model_validate(document)
+        assert parsed.timestamp.tzinfo is not None
+        assert "timestamp" not in parsed.data
 
 
 async def test_departments_get_their_dispatch_their_sheets_and_the_office_the_escalation(
@@ -162,3 +180,32 @@ async def test_running_relay_publishes_new_events_as_they_are_stored(
         stop.set()
         await running
         await relay.close()
+
+
+async def test_a_relay_with_a_batch_in_flight_that_dies_moves_its_position_only_past_acked_batches(
+    database: Database, service: Service, bus: Client
+) -> None:
+    plans_of(service, 2_000)
+    stored = log_length(database.service_url)
+
+    class DiesAtTheSecondAdvance(Relay):
+        advanced = 0
+
+        async def advance(self, position: int) -> None:
+            if self.advanced == 1:
+                raise SystemExit("killed with the third batch sent and the second acked")
+            self.advanced += 1
+            await super().advance(position)
+
+    async with DiesAtTheSecondAdvance(
+        database.service_url, bus.jetstream(), service.tasks.mapper, batch=500
+    ) as dying:
+        with pytest.raises(SystemExit):
+            await dying.relay_available()
+        assert await dying.position() == 500
+    async with Relay(database.service_url, bus.jetstream(), service.tasks.mapper) as relay:
+        assert await relay.relay_available() == stored - 500
+
+    seen = await read_all(bus, EVENTS, "auditor", "ssj.events.>", stored)
+    assert len(seen) == stored
+    assert set(seen.values()) == {1}
