@@ -353,6 +353,13 @@ def feed_lines(item: FeedItem) -> list[str]:
     return notice_lines(item)
 
 
+def item_label(item: object) -> str:
+    """A check item of a sheet: its code and name (the document carries it as a record)."""
+    if isinstance(item, dict):
+        return " ".join(str(item[key]) for key in ("code", "name") if item.get(key)) or str(item)
+    return str(item)
+
+
 def notice_lines(notice: DeptNotice) -> list[str]:
     head = f"{when(notice.at)}  任务 {notice.task_id}  {NOTICES.get(notice.kind, notice.kind)}"
     if notice.kind == "dispatched" and notice.deadline is not None:
@@ -366,7 +373,7 @@ def notice_lines(notice: DeptNotice) -> list[str]:
         group = sheet.get("group")
         number = f"第 {group + 1} 组" if isinstance(group, int) else "未分组"
         inspectors = "、".join(map(str, sheet.get("inspectors", ())))
-        items = "、".join(map(str, sheet.get("items", ())))
+        items = "、".join(map(item_label, sheet.get("items", ())))
         lines.append(
             f"  {number}  {sheet.get('target', '')} {sheet.get('name', '')}"
             f"  检查人员：{inspectors or '无'}  事项：{items or '无'}"

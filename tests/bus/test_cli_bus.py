@@ -146,7 +146,9 @@ async def test_dept_listen_once_prints_what_is_waiting_and_stops(
                     "name": "迁安市启航培训学校",
                     "group": 0,
                     "inspectors": ["XF001"],
-                    "items": ["XF-1"],
+                    "items": [
+                        {"code": "XF-1", "name": "履行法定消防安全职责情况", "method": "实地核查"}
+                    ],
                 }
             ],
         }
@@ -163,7 +165,7 @@ async def test_dept_listen_once_prints_what_is_waiting_and_stops(
         f"2023-11-01 09:30  任务 {TASK}  派发任务，请于 2023-11-03 前确认",
         f"  检查对象 1 个：{TARGET}",
         f"2023-11-01 09:30  任务 {TASK}  一企一表",
-        f"  第 1 组  {TARGET} 迁安市启航培训学校  检查人员：XF001  事项：XF-1",
+        f"  第 1 组  {TARGET} 迁安市启航培训学校  检查人员：XF001  事项：XF-1 履行法定消防安全职责情况",
         "共 2 条",
     ]
 
