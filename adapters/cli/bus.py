@@ -21,9 +21,9 @@ import typer
 from nats import errors as nats_errors
 
 from adapters.cli.words import department_code, dept, parse_at, parse_date, when
-from adapters.nats.client import DEFAULT_TIMEOUT, DepartmentClient, FeedItem
+from adapters.nats.client import DEFAULT_TIMEOUT, DepartmentClient, FeedItem, escalations
 from adapters.nats.connect import BusError, connect_with, shown
-from adapters.nats.messages import DeptNotice, Receipt
+from adapters.nats.messages import DeptNotice, Escalation, Receipt
 from adapters.nats.server_config import render_config
 from adapters.nats.streams import DEFAULT_DEPARTMENTS, setup_bus
 from adapters.postgres.urls import DatabaseSettingError
@@ -35,6 +35,8 @@ bus_app = typer.Typer(help="NATS 消息总线：流与消费者、服务器配�
 dept_app = typer.Typer(
     help="部门经消息总线收发：接收任务通知，发送确认、结果等命令并等待回执", no_args_is_help=True
 )
+
+office_app = typer.Typer(help="双随机办经消息总线接收逾期上报", no_args_is_help=True)
 
 DeptOption = Annotated[str, typer.Option("--dept", help="本部门代码或名称，如 fire / 消防救援大队")]
 DeptsOption = Annotated[
@@ -405,6 +407,48 @@ def dept_listen(
         typer.echo(f"正在接收{dept(code)}的消息，Ctrl-C 停止")
     try:
         count = with_department(code, listen)
+    except KeyboardInterrupt:
+        typer.echo("已停止接收")
+        return
+    if once:
+        typer.echo(f"共 {count} 条")
+
+
+# ---------------------------------------------------------------------------- ssj office
+def escalation_line(escalation: Escalation) -> str:
+    what = NOTICES.get(escalation.kind, escalation.kind).split("，")[0]
+    target = f"  检查对象 {escalation.target}" if escalation.target else ""
+    return (
+        f"{when(escalation.at)}  任务 {escalation.task_id}  {dept(escalation.department)}"
+        f"{what}（期限 {escalation.deadline}）{target}"
+    )
+
+
+@office_app.command("escalations")
+def office_escalations(
+    limit: Annotated[int | None, typer.Option("--limit", help="收到这么多条后停止", min=1)] = None,
+    once: Annotated[bool, typer.Option("--once", help="只读取已在等待的消息，读完即停止")] = False,
+    wait: Annotated[float, typer.Option("--wait", help="每次等待新消息的秒数", min=0.1)] = 5.0,
+) -> None:
+    """接收各部门的逾期上报（确认逾期、结果录入逾期），逐条显示；以 office 用户连接。"""
+
+    async def listen() -> int:
+        nc = await connect_with(Settings(), "ssj office")
+        count = 0
+        try:
+            feed = escalations(nc, timeout=wait, limit=limit, until_idle=once)
+            async with contextlib.aclosing(feed):
+                async for escalation in feed:
+                    typer.echo(escalation_line(escalation))
+                    count += 1
+        finally:
+            await nc.close()
+        return count
+
+    if not once and limit is None:
+        typer.echo("正在接收逾期上报，Ctrl-C 停止")
+    try:
+        count = run_async(listen())
     except KeyboardInterrupt:
         typer.echo("已停止接收")
         return

@@ -17,7 +17,7 @@ import typer
 from adapters.bootstrap import Service, bootstrap
 from adapters.calendar import china_work_calendar
 from adapters.cli import render
-from adapters.cli.bus import bus_app, dept_app, parse_findings, worker
+from adapters.cli.bus import bus_app, dept_app, office_app, parse_findings, worker
 from adapters.cli.secrets_file import SecretStore
 from adapters.cli.views import Views
 from adapters.cli.words import department_code, dept, parse_at, parse_date, when
@@ -46,6 +46,7 @@ app.add_typer(task_app, name="task")
 app.add_typer(audit_app, name="audit")
 app.add_typer(bus_app, name="bus")
 app.add_typer(dept_app, name="dept")
+app.add_typer(office_app, name="office")
 app.command("worker")(worker)
 
 DbOption = Annotated[

@@ -19,9 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from nats import errors
@@ -39,6 +39,7 @@ from adapters.nats.messages import (
     Decline,
     DeptNotice,
     DrawInspectors,
+    Escalation,
     OpenFollowUp,
     Receipt,
     RecordResult,
@@ -46,9 +47,10 @@ from adapters.nats.messages import (
     command_subject,
     receipts_subject,
 )
-from adapters.nats.streams import CMD, DEPT, dept_consumer
+from adapters.nats.streams import CMD, DEPT, OFFICE, OFFICE_CONSUMER, dept_consumer
 
 DEFAULT_TIMEOUT = 10.0
+T = TypeVar("T")
 
 FeedItem = DeptNotice | Receipt
 FEED_DOCUMENTS: Mapping[str, type[DeptNotice] | type[Receipt]] = {
@@ -260,27 +262,10 @@ class DepartmentClient:
         """
         consumer = dept_consumer(self.department)
         await self._check_consumer(consumer)
-        feed = await self._js.pull_subscribe_bind(consumer, stream=DEPT)
-        try:
-            seen = 0
-            while limit is None or seen < limit:
-                want = batch if limit is None else min(batch, limit - seen)
-                try:
-                    messages = await feed.fetch(want, timeout=timeout)
-                except TimeoutError:  # a fetch raises asyncio's, not only nats-py's
-                    messages = []
-                _honour_cancellation()
-                if not messages and until_idle:
-                    return
-                for message in messages:
-                    yield parse_feed(message.data, message.subject)
-                    await message.ack()
-                    _honour_cancellation()
-                    seen += 1
-        finally:
-            if not self.nc.is_closed:
-                with contextlib.suppress(errors.Error):
-                    await feed.unsubscribe()
+        feed = pull_feed(self.nc, DEPT, consumer, parse_feed, batch, timeout, limit, until_idle)
+        async with contextlib.aclosing(feed):
+            async for item in feed:
+                yield item
 
     async def _check_consumer(self, consumer: str) -> None:
         """Say what to do, where a pull from a missing or forbidden consumer would only wait."""
@@ -295,6 +280,63 @@ class DepartmentClient:
                 f"{DEPT}/{consumer}: 服务器未回答；当前 NATS 用户可能无权读取 "
                 f"{self.department} 的消息（见 deploy/nats/README.md）"
             ) from None
+
+
+async def pull_feed(
+    nc: Client,
+    stream: str,
+    consumer: str,
+    parse: Callable[[bytes, str], T],
+    batch: int,
+    timeout: float,
+    limit: int | None,
+    until_idle: bool,
+) -> AsyncGenerator[T, None]:
+    """A durable pull consumer's messages, parsed, each acked when the next one is asked for."""
+    feed = await nc.jetstream().pull_subscribe_bind(consumer, stream=stream)
+    try:
+        seen = 0
+        while limit is None or seen < limit:
+            want = batch if limit is None else min(batch, limit - seen)
+            try:
+                messages = await feed.fetch(want, timeout=timeout)
+            except TimeoutError:  # a fetch raises asyncio's, not only nats-py's
+                messages = []
+            _honour_cancellation()
+            if not messages and until_idle:
+                return
+            for message in messages:
+                yield parse(message.data, message.subject)
+                await message.ack()
+                _honour_cancellation()
+                seen += 1
+    finally:
+        if not nc.is_closed:
+            with contextlib.suppress(errors.Error):
+                await feed.unsubscribe()
+
+
+async def escalations(
+    nc: Client,
+    *,
+    batch: int = 10,
+    timeout: float = 5.0,
+    limit: int | None = None,
+    until_idle: bool = False,
+) -> AsyncGenerator[Escalation, None]:
+    """The coordinating office's feed (双随机办): every deadline a department let pass, from the
+    durable consumer `office`, acked as `DepartmentClient.listen` acks."""
+
+    def parse(payload: bytes, subject: str) -> Escalation:
+        try:
+            return Escalation.model_validate_json(payload)
+        except ValidationError as error:
+            raise UnreadableDocumentError(f"{subject}: 无法读取的上报消息（{error}）") from None
+
+    feed = pull_feed(nc, OFFICE, OFFICE_CONSUMER, parse, batch, timeout, limit, until_idle)
+    async with contextlib.aclosing(feed):
+        async for item in feed:
+            yield item
 
 
 def _honour_cancellation() -> None:

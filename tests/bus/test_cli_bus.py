@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from adapters.cli.main import app
 from adapters.nats.connect import connect
-from adapters.nats.messages import DeptNotice, notice_subject
+from adapters.nats.messages import ESCALATIONS, DeptNotice, Escalation, notice_subject
 from adapters.nats.streams import DEPT, STREAMS, dept_consumer
 from tests.bus.harness import NatsServer
 from tests.bus.stand_in import answering, done, refused
@@ -192,3 +192,28 @@ def test_the_worker_command_is_there() -> None:
     result = ssj(None, "worker", "--help")
 
     assert result.exit_code == 0 and "Ctrl-C" in result.output
+
+
+async def test_office_escalations_once_prints_each_passed_deadline_and_acks_it(
+    bus: Client, nats_url: str
+) -> None:
+    late = Escalation(
+        id="ssj:41:office",
+        position=41,
+        task_id=UUID(TASK),
+        department="fire",
+        kind="confirmation_overdue",
+        deadline=date(2023, 11, 3),
+        at=datetime(2023, 11, 6, 0, 30, tzinfo=UTC),
+    )
+    await bus.jetstream().publish(ESCALATIONS, late.to_bytes())
+
+    first = await ssj_async(nats_url, "office", "escalations", "--once", "--wait", "0.3")
+    again = await ssj_async(nats_url, "office", "escalations", "--once", "--wait", "0.3")
+
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines() == [
+        f"2023-11-06 08:30  任务 {TASK}  消防救援大队确认逾期（期限 2023-11-03）",
+        "共 1 条",
+    ]
+    assert again.output.splitlines() == ["共 0 条"]
