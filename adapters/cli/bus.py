@@ -28,6 +28,7 @@ from adapters.nats.server_config import render_config
 from adapters.nats.streams import DEFAULT_DEPARTMENTS, setup_bus
 from adapters.postgres.urls import DatabaseSettingError
 from adapters.settings import Settings
+from domain.errors import DomainError
 
 T = TypeVar("T")
 
@@ -112,7 +113,7 @@ def bus_config(codes: DeptsOption = None) -> None:
     """输出 nats-server 配置（每个部门一个用户及其权限），如 deploy/nats/ssj.conf。"""
     try:
         typer.echo(render_config(departments_or_seeds(codes)), nl=False)
-    except ValueError as error:
+    except (ValueError, DomainError) as error:
         typer.echo(f"错误：{error}", err=True)
         raise typer.Exit(2) from None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from adapters.clock import china_now
 from domain.values import CHINA
 
 DEPARTMENTS = {
@@ -32,7 +33,7 @@ def department_code(name: str) -> str:
 def parse_at(value: str | None) -> datetime:
     """`--at`: an ISO time; without a zone it is Beijing time. Unset: now."""
     if value is None:
-        return datetime.now(CHINA)
+        return china_now()
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:

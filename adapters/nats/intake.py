@@ -45,6 +45,7 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
 from adapters.bootstrap import Service
+from adapters.clock import china_now
 from adapters.nats.commands import apply_command
 from adapters.nats.deliveries import Delivery, Known, give_up, outgoing, read, repeat
 from adapters.nats.messages import Command, Receipt
@@ -52,7 +53,6 @@ from adapters.nats.streams import CMD, INTAKE, INTAKE_MAX_DELIVER
 from adapters.postgres.read_model_schema import qualified
 from adapters.postgres.read_models import open_pool
 from domain.errors import DomainError
-from domain.values import CHINA
 from services.errors import CommandAlreadyAppliedError, ConcurrentWriteError, ServiceError
 from services.group_commit import GroupCommitClosedError
 from services.tasks import COMMAND_ID
@@ -75,10 +75,6 @@ TRY_AGAIN_LATER: tuple[type[Exception], ...] = (ConcurrentWriteError, GroupCommi
 """Service errors that say nothing about the command: it is delivered again, not refused."""
 
 Job = tuple[Delivery, Command]
-
-
-def china_now() -> datetime:
-    return datetime.now(CHINA)
 
 
 class Intake:

@@ -15,16 +15,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from adapters.bootstrap import Service
-from domain.values import CHINA
+from adapters.clock import china_now
 from services.processes import Overdue
 
 log = logging.getLogger(__name__)
 
 INTERVAL = 1.0
-
-
-def china_now() -> datetime:
-    return datetime.now(CHINA)
 
 
 class ProcessWorker:

@@ -22,19 +22,23 @@ Why these permissions and no others (found by experiment with nats-py 2.16 and s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from adapters.nats.streams import DEPT, OFFICE, OFFICE_CONSUMER, dept_consumer
+from domain.values import department_code
 
 SERVICE_USER = "ssj"
 OFFICE_USER = "office"
-DEPARTMENT_CODE = re.compile(r"[a-z][a-z0-9_]*")
-"""A user name, a subject token and, upper-cased, part of an environment variable's name."""
+
+
+def _upper(user: str) -> str:
+    """A department code (`domain.values.department_code`: lower-case letters, digits and `-`)
+    as part of an environment or configuration variable's name, where `-` cannot stand."""
+    return user.upper().replace("-", "_")
 
 
 def password_variable(user: str) -> str:
-    return f"SSJ_NATS_{user.upper()}_PASSWORD"
+    return f"SSJ_NATS_{_upper(user)}_PASSWORD"
 
 
 def inbox_prefix(user: str) -> str:
@@ -64,12 +68,12 @@ def _permissions(publish: list[str], subscribe: list[str]) -> str:
 
 
 def _variable(user: str) -> str:
-    return f"{user.upper()}_PERMISSIONS"
+    return f"{_upper(user)}_PERMISSIONS"
 
 
 def _user(name: str) -> str:
     return (
-        f"    {{ user: {name}, password: ${password_variable(name)}, "
+        f'    {{ user: "{name}", password: ${password_variable(name)}, '
         f"permissions: ${_variable(name)} }}"
     )
 
@@ -81,11 +85,9 @@ def _block(user: str, why: str, permissions: str) -> str:
 def render_config(departments: Iterable[str]) -> str:
     departments = list(dict.fromkeys(departments))
     for department in departments:
-        if department in (SERVICE_USER, OFFICE_USER) or not DEPARTMENT_CODE.fullmatch(department):
-            raise ValueError(
-                "--dept: 部门代码应由小写字母、数字、下划线组成，且不能是 ssj 或 office"
-                f"（收到 {department!r}）"
-            )
+        department_code(department, "--dept")
+        if department in (SERVICE_USER, OFFICE_USER):
+            raise ValueError(f"--dept: 部门代码不能是 ssj 或 office（收到 {department!r}）")
     blocks = [
         _block(
             SERVICE_USER,

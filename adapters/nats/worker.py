@@ -58,8 +58,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             stop.set()
             await asyncio.gather(*parts, return_exceptions=True)
             for part in done:
-                if part.exception() is not None:
-                    raise part.exception()  # type: ignore[misc]
+                part.result()  # the failure that stopped the others, raised here
     finally:
         if nc is not None:
             await nc.close()

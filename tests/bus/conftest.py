@@ -15,10 +15,10 @@ import pytest
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
-from adapters.nats.streams import STREAMS, setup_bus
+from adapters.nats.streams import DEFAULT_DEPARTMENTS, STREAMS, setup_bus
 from tests.bus.harness import NatsServer
 
-DEPARTMENTS = ("education", "police", "fire", "market")
+DEPARTMENTS = DEFAULT_DEPARTMENTS
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nats
@@ -49,9 +49,9 @@ def start_worker(database: Database, nats_server: NatsServer) -> subprocess.Pope
     )
 
 
-def wait_for(check: object, what: str, timeout: float = 90.0) -> None:
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
+    while not check():
         if time.monotonic() > deadline:
             raise TimeoutError(what)
         time.sleep(0.02)
