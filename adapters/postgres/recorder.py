@@ -14,6 +14,15 @@ its own transaction: all the events of a save, or none. A save that applies comm
 bus names them (`command_ids`), and they are recorded in the same transaction: a command id
 stored before refuses the whole save (`CommandAlreadyAppliedError`), so a command redelivered
 after a crash is never applied twice.
+
+A save keeps the library's retry (the decorator of `PostgresApplicationRecorder.insert_events`):
+a connection the server closed (a restart, a fail-over, an idle connection cut) raises
+InterfaceError or OperationalError, and the save is tried again on a fresh connection from the
+pool, ten attempts in all, 0.2 s apart; a lock timeout is an OperationalError too. The retry adds
+no round trip to a save that succeeds. A refused save (IntegrityError, and so
+CommandAlreadyAppliedError) is never tried again; a save whose commit reached the server but whose
+answer was lost is refused on its retry, as the library's is. The library's own recorder tests
+run against this class: tests/integration/test_recorder_contract.py.
 """
 
 from __future__ import annotations
@@ -22,8 +31,14 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 from services.errors import CommandAlreadyAppliedError
@@ -68,6 +83,7 @@ class SsjRecorder(PostgresApplicationRecorder):
         ).format(schema=Identifier(self.datastore.schema), append=Identifier(APPEND))
         self._lock_timeout = f"{self.datastore.lock_timeout}s"
 
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self,
         stored_events: Sequence[StoredEvent],
