@@ -8,8 +8,10 @@ file in `calendar_data/` (see the README there) and it is merged with the librar
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import chinese_calendar.constants
 
 from domain.calendar import WorkCalendar
 from domain.errors import InvalidValueError
+from services.calendars import YearArrangement
 
 DEFAULT_DATA_DIR = Path(__file__).with_name("calendar_data")
 
@@ -43,10 +46,13 @@ def _library_calendar() -> WorkCalendar:
     # A notice can reach back into late December of the year before (元旦 调休), so a year
     # counts as known only when its own National Day is in the data, never from a stray date.
     years = {day.year for day in holidays if (day.month, day.day) == (10, 1)}
-    return WorkCalendar(holidays, workdays, years)
+    source = f"chinese-calendar {metadata.version('chinese-calendar')}"
+    return WorkCalendar(holidays, workdays, years, dict.fromkeys(years, source))
 
 
-def _days(path: Path, document: dict[str, Any], field: str, year: int) -> list[date]:
+def _days(
+    path: Path, document: dict[str, Any], field: str, year: int, strict: bool = False
+) -> list[date]:
     values = document[field]
     if not isinstance(values, list):
         raise CalendarDataError(path, field, f"应为日期字符串列表，实际为 {values!r}")
@@ -59,8 +65,9 @@ def _days(path: Path, document: dict[str, Any], field: str, year: int) -> list[d
             day = None
         if day is None or len(value) != len("YYYY-MM-DD"):
             raise CalendarDataError(path, where, f"应为 YYYY-MM-DD 格式的日期，实际为 {value!r}")
-        # Only the 元旦 arrangement of a notice may fall in the previous December.
-        if day.year not in (year - 1, year):
+        # Only the 元旦 arrangement of a shipped notice may fall in the previous December; a
+        # year loaded into the log holds its own days only (the previous year is known already).
+        if day.year not in ((year,) if strict else (year - 1, year)):
             raise CalendarDataError(path, where, f"{day} 不属于 {year} 年的节假日安排")
         if field == "working_weekends" and day.weekday() < _SATURDAY:
             raise CalendarDataError(path, where, f"{day} 不是周六或周日，不是调休上班的周末")
@@ -68,12 +75,52 @@ def _days(path: Path, document: dict[str, Any], field: str, year: int) -> list[d
     return days
 
 
-def load_calendar_file(path: Path) -> WorkCalendar:
-    """One year's holiday notice from a JSON file, checked field by field."""
+def _document(path: Path) -> tuple[dict[str, Any], bytes]:
     try:
-        document = json.loads(path.read_text(encoding="utf-8-sig"))
-    except json.JSONDecodeError as error:
-        raise CalendarDataError(path, "(文件)", f"不是合法的 JSON：{error}") from error
+        raw = path.read_bytes()
+    except OSError as error:
+        raise CalendarDataError(path, "(文件)", f"无法读取：{error.strerror or error}") from None
+    try:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CalendarDataError(path, "(文件)", f"不是 UTF-8 编码的合法 JSON：{error}") from None
+    return document, raw
+
+
+def read_year_file(path: Path) -> YearArrangement:
+    """One year's holiday notice from a JSON file, to be loaded into the log: checked field by
+    field (every date in that year, working weekends on weekends only, the notice named)."""
+    document, raw = _document(path)
+    year, source = _checked_header(path, document)
+    holidays = _days(path, document, "holidays", year, strict=True)
+    working_weekends = _days(path, document, "working_weekends", year, strict=True)
+    try:
+        WorkCalendar(holidays, working_weekends, [year])
+    except InvalidValueError as error:
+        raise CalendarDataError(path, error.field, _problem(error)) from error
+    return YearArrangement(
+        year,
+        source.strip(),
+        tuple(sorted(set(holidays))),
+        tuple(sorted(set(working_weekends))),
+        hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def load_calendar_file(path: Path) -> WorkCalendar:
+    """One year's holiday notice from a JSON file shipped with the service, checked field by field."""
+    document, raw = _document(path)
+    year, source = _checked_header(path, document)
+    holidays = _days(path, document, "holidays", year)
+    working_weekends = _days(path, document, "working_weekends", year)
+    label = f"{source.strip()}（{path.name}，sha256:{hashlib.sha256(raw).hexdigest()[:16]}）"
+    try:
+        return WorkCalendar(holidays, working_weekends, [year], {year: label})
+    except InvalidValueError as error:
+        raise CalendarDataError(path, error.field, _problem(error)) from error
+
+
+def _checked_header(path: Path, document: Any) -> tuple[int, str]:
     if not isinstance(document, dict):
         raise CalendarDataError(path, "(文件)", "应为一个 JSON 对象")
     missing = sorted(_FIELDS - document.keys())
@@ -88,12 +135,7 @@ def load_calendar_file(path: Path) -> WorkCalendar:
     source = document["source"]
     if not isinstance(source, str) or not source.strip():
         raise CalendarDataError(path, "source", "应注明所依据的通知名称，不能为空")
-    holidays = _days(path, document, "holidays", year)
-    working_weekends = _days(path, document, "working_weekends", year)
-    try:
-        return WorkCalendar(holidays, working_weekends, [year])
-    except InvalidValueError as error:
-        raise CalendarDataError(path, error.field, _problem(error)) from error
+    return year, source
 
 
 def _build(data_dir: Path) -> WorkCalendar:

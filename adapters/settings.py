@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from platformdirs import user_data_path
@@ -36,6 +37,12 @@ class Settings(BaseSettings):
     calendar_dir: Path | None = Field(
         default=None,
         description="Extra working-day calendar files (SSJ_CALENDAR_DIR), beside the packaged ones",
+    )
+    clock_tolerance: timedelta = Field(
+        default=timedelta(minutes=5),
+        description="SSJ_CLOCK_TOLERANCE: how far ahead of this machine's clock a command's time "
+        "may be (seconds, or ISO 8601 such as PT5M), for clocks that differ a little; later is "
+        "refused",
     )
     nats_url: str | None = Field(
         default=None,

@@ -7,7 +7,7 @@ refuses any other: a deadline computed from a guessed year would be silently wro
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from domain.errors import CalendarUnknownError, InvalidValueError
@@ -37,16 +37,22 @@ def _years_text(years: tuple[int, ...]) -> str:
 class WorkCalendar:
     """Which days are working days, for the years whose holiday notice is known."""
 
-    __slots__ = ("_holidays", "_known", "_working_weekends", "_year_set", "_years")
+    __slots__ = ("_holidays", "_known", "_sources", "_working_weekends", "_year_set", "_years")
 
     def __init__(
-        self, holidays: Iterable[date], working_weekends: Iterable[date], years: Iterable[int]
+        self,
+        holidays: Iterable[date],
+        working_weekends: Iterable[date],
+        years: Iterable[int],
+        sources: Mapping[int, str] | None = None,
     ) -> None:
         self._holidays = frozenset(_as_date(day) for day in holidays)
         self._working_weekends = frozenset(_as_date(day) for day in working_weekends)
         self._year_set = frozenset(years)
         self._years = tuple(sorted(self._year_set))
         self._known = _years_text(self._years)
+        self._sources = {year: (sources or {}).get(year, "") for year in self._years}
+        """Year -> the arrangement it comes from (a notice, a library release), for the record."""
         for day in sorted(self._working_weekends):
             if day.weekday() < _SATURDAY:
                 raise InvalidValueError(
@@ -74,6 +80,14 @@ class WorkCalendar:
 
     def __hash__(self) -> int:
         return hash((self._years, self._holidays, self._working_weekends))
+
+    def source_of(self, year: int) -> str:
+        return self._sources.get(year, "")
+
+    def sources(self, start: date, end: date) -> dict[str, str]:
+        """Where the arrangement of each year from `start` to `end` comes from: what a deadline
+        counted over those days names, so that an auditor can count it again."""
+        return {str(y): self._sources.get(y, "") for y in range(start.year, end.year + 1)}
 
     def is_working_day(self, day: date) -> bool:
         day = _as_date(day)
@@ -120,4 +134,5 @@ class WorkCalendar:
             self._holidays | other._holidays,
             self._working_weekends | other._working_weekends,
             self._years + other._years,
+            {**self._sources, **other._sources},
         )

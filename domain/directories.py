@@ -14,7 +14,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from domain.credit_code import validate_credit_code
-from domain.directory import Inspector, Target
+from domain.directory import Inspector, Recusal, Target
 from domain.errors import (
     DuplicateInspectorError,
     DuplicateTargetError,
@@ -240,5 +240,10 @@ class InspectorDirectory(Aggregate):
         """Who may be drawn on `day`: active, not on leave, certificate valid (DRAW-SPEC.md)."""
         return sorted(i for i, inspector in self.inspectors.items() if inspector.eligible_on(day))
 
-    def conflicts(self) -> dict[str, list[str]]:
-        return {i: sorted(p.conflicts) for i, p in self.inspectors.items() if p.conflicts}
+    def recusals(self) -> list[Recusal]:
+        """Every declared conflict of interest, inspector by inspector."""
+        return [
+            Recusal(i, target)
+            for i, inspector in sorted(self.inspectors.items())
+            for target in sorted(inspector.conflicts)
+        ]

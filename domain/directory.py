@@ -213,6 +213,16 @@ class Inspector:
 
 
 @dataclass(frozen=True)
+class Recusal:
+    """回避: this inspector must not inspect this target (a conflict of interest declared in the
+    inspector's directory)."""
+
+    inspector: str
+    target: str
+    """The target's credit code."""
+
+
+@dataclass(frozen=True)
 class CheckItem:
     """抽查事项: one item of a department's 随机抽查事项清单."""
 

@@ -7,6 +7,7 @@ Each error says what was expected, so a department's staff can fix the input the
     ├── InvalidValueError              bad input; names the field and what was expected
     │   └── InvalidCreditCodeError     not a valid 统一社会信用代码 / 注册号
     ├── CalendarUnknownError           a date outside the years the work calendar knows
+    ├── CalendarYearKnownError         a year's holiday arrangement is loaded once
     ├── DrawError                      the draw cannot be made as DRAW-SPEC.md says
     │   ├── CommitmentMismatchError    the revealed secret does not match SeedCommitted
     │   ├── PopulationChangedError     the population differs from the committed one
@@ -43,10 +44,33 @@ Each error says what was expected, so a department's staff can fix the input the
         ├── NotPublishedError
         ├── UnknownFollowUpError
         ├── FollowUpNotOpenError
+        ├── NotOwnFollowUpError        the department that found the problem handles it
         └── FollowUpsOpenError         a task closes only when every follow-up is handled
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+_BEIJING = timezone(timedelta(hours=8))
+
+
+def shown(value: object) -> str:
+    """A value as staff read it in a message: times in Beijing time, never a Python repr."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return value.strftime("%Y-%m-%d %H:%M:%S") + "（未带时区）"
+        return value.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return f"“{value}”"
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else value
+        return "[" + "，".join(shown(v) for v in items) + "]"
+    if isinstance(value, dict):
+        return "{" + "，".join(f"{k}: {shown(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
 class DomainError(Exception):
@@ -60,8 +84,8 @@ class InvalidValueError(DomainError):
         self.field = field
         self.expected = expected
         self.got = got
-        shown = "" if got is None else f"（收到 {got!r}）"
-        super().__init__(f"{field}: 应为{expected}{shown}")
+        received = "" if got is None else f"（收到 {shown(got)}）"
+        super().__init__(f"{field}: 应为{expected}{received}")
 
 
 class InvalidCreditCodeError(InvalidValueError):
@@ -71,10 +95,24 @@ class InvalidCreditCodeError(InvalidValueError):
 class CalendarUnknownError(DomainError):
     """The work calendar does not know this year: a deadline is never computed from a guess."""
 
-    def __init__(self, day: object, known: str) -> None:
+    def __init__(self, day: date, known: str) -> None:
         self.day = day
+        self.year = day.year
         super().__init__(
-            f"工作日历未收录 {day} 所在年份（已收录 {known}），请先导入该年的节假日安排"
+            f"工作日历未收录 {day.year} 年（{day} 所在年份；已收录 {known}），"
+            f"请先导入该年的节假日安排（ssj calendar import）"
+        )
+
+
+class CalendarYearKnownError(DomainError):
+    """A year already known is never loaded again: its deadlines were counted on it."""
+
+    field = "year"
+
+    def __init__(self, year: int, source: str) -> None:
+        self.year = year
+        super().__init__(
+            f"year: {year} 年的节假日安排已收录（{source or '已有数据'}），不能再次导入"
         )
 
 
@@ -240,6 +278,10 @@ class UnknownFollowUpError(RuleBrokenError):
 
 class FollowUpNotOpenError(RuleBrokenError):
     message = "该后续处置已办结或已移送"
+
+
+class NotOwnFollowUpError(RuleBrokenError):
+    message = "只能办理本部门开启的后续处置"
 
 
 class FollowUpsOpenError(RuleBrokenError):

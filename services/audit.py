@@ -19,7 +19,10 @@ from eventsourcing.utils import get_topic
 from domain import draw
 from domain.task import Task
 from domain.values import local_day
+from domain.task.groups import recusals_by_inspector
+from services.actors import Actor
 from services.directories import Directories
+from services.permissions import Action, require
 from services.log import aggregate_name, event_name, read_log
 from services.tasks import Tasks
 
@@ -101,18 +104,21 @@ class Auditor:
         self.directories = directories
 
     # ------------------------------------------------------------------ replay
-    def history(self, task_id: UUID) -> list[HistoryEntry]:
-        self.tasks.task(task_id)  # a clear "not found" rather than an empty history
+    def history(self, actor: Actor, task_id: UUID) -> list[HistoryEntry]:
+        require(actor, Action.READ_HISTORY)
+        self.tasks._load(task_id)  # a clear "not found" rather than an empty history
         return [
             HistoryEntry(e.originator_version, event_name(e), e.timestamp, fields_of(e))
             for e in self.tasks.events_of(task_id)
         ]
 
-    def state_as_of(self, task_id: UUID, version: int) -> Task:
-        return self.tasks.task(task_id, version)
+    def state_as_of(self, actor: Actor, task_id: UUID, version: int) -> Task:
+        require(actor, Action.READ_HISTORY)
+        return self.tasks._load(task_id, version)
 
-    def export(self) -> Iterator[dict[str, Any]]:
+    def export(self, actor: Actor) -> Iterator[dict[str, Any]]:
         """Every stored event, in log order: position, aggregate, version, type, time, fields."""
+        require(actor, Action.EXPORT_LOG)
         for logged in read_log(self.tasks):
             e = logged.event
             yield {
@@ -131,7 +137,8 @@ class Auditor:
             x.event.originator_id for x in read_log(self.tasks, topics=(get_topic(Task.Planned),))
         ]
 
-    def verify(self) -> VerificationReport:
+    def verify(self, actor: Actor) -> VerificationReport:
+        require(actor, Action.VERIFY_LOG)
         report = VerificationReport()
         for task_id in self.task_ids():
             report.tasks += 1
@@ -140,7 +147,7 @@ class Auditor:
 
     def _verify_task(self, task_id: UUID, report: VerificationReport) -> None:
         history = self.tasks.events_of(task_id)
-        task = self.tasks.task(task_id, version=1)  # as planned: the definition never changes
+        task = self.tasks._load(task_id, version=1)  # as planned: the definition never changes
         check = _Checker(task_id, task.name, report)
         committed: Task.SeedCommitted | None = None
         drawn: Task.TargetsDrawn | None = None
@@ -225,12 +232,11 @@ class Auditor:
         check("groups", groups, e.groups)
         targets = [t for g in sorted(drawn.drawn) for t in drawn.drawn[g]]
         members = {m for group in groups for ids in group.values() for m in ids}
-        declared = self.directories.conflicts(e.directory_positions)
-        conflicts = {
-            i: sorted(set(c) & set(targets))
-            for i, c in declared.items()
-            if i in members and set(c) & set(targets)
-        }
+        conflicts = recusals_by_inspector(
+            r
+            for r in self.directories.recusals(e.directory_positions)
+            if r.inspector in members and r.target in set(targets)
+        )
         check("conflicts（按名录库重建）", conflicts, e.conflicts)
         try:
             matches = draw.match_groups(
@@ -243,7 +249,7 @@ class Auditor:
             check("matches", str(error), e.matches)
             return
         check("matches", matches, e.matches, first_difference(list(matches), list(e.matches)))
-        sheets = {s["target"]: s["group"] for s in e.sheets}
+        sheets = {s.target: s.group for s in e.record_sheets()}
         check("一企一表", matches, sheets, first_difference(sorted(matches), sorted(sheets)))
 
 

@@ -2,6 +2,8 @@
 
 ServiceError
 ├── NotFoundError          no such plan, task or directory
+├── ForbiddenError         who asks may not do this (services/permissions.py)
+├── AheadOfClockError      a command dated later than the service's clock allows
 ├── AlreadyExistsError     a plan or directory registered twice (refused by the store)
 ├── ConcurrentWriteError   another writer kept winning; the command was not applied
 └── CommandAlreadyAppliedError  a command id the store has applied before (bus intake)
@@ -23,6 +25,27 @@ class NotFoundError(ServiceError):
         self.what = what
         self.key = key
         super().__init__(f"{what}: 没有 {key}")
+
+
+class ForbiddenError(ServiceError):
+    """The permission policy refused: nothing was read or recorded."""
+
+    field = "actor"
+
+    def __init__(self, actor: str, action: str, who: str) -> None:
+        self.actor = actor
+        self.action = action
+        super().__init__(f"actor: {actor} 无权{action}（仅限{who}）")
+
+
+class AheadOfClockError(ServiceError):
+    """A command's time is later than now (plus the tolerance for clocks that differ a little):
+    a future moment would freeze the task, whose moments only move forward."""
+
+    field = "at"
+
+    def __init__(self, at: str, latest: str) -> None:
+        super().__init__(f"at: 应为不晚于服务器当前时间的时刻（最晚 {latest}），收到 {at}")
 
 
 class AlreadyExistsError(ServiceError):

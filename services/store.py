@@ -77,10 +77,12 @@ class SsjApplication(Application[UUID]):
             raise NotFoundError(what, aggregate_id)
         return aggregate
 
-    def create(self, *aggregates: Aggregate, what: str) -> None:
+    def create(self, *aggregates: Aggregate, what: str, command_id: UUID | None = None) -> None:
         """Save new aggregates; their uuid5 ids make the store refuse a second registration."""
         try:
-            self.save(*aggregates)
+            self.save(*aggregates, **one_command(command_id))
+        except CommandAlreadyAppliedError:
+            raise
         except IntegrityError:
             raise AlreadyExistsError(what, aggregates[0].id) from None
 

@@ -1,34 +1,36 @@
 """Tasks: plans and their tasks, step by step, as departments and the office drive them.
 
-The application decides nothing random and reads no clock: the time (`at`) and the draw's secret
-and beacon come in as arguments, so the demo, the tests and an auditor control them.
+Every command takes who asks (`actor`), when it happened (`at`) and, from a front that retries,
+its id (`command_id`): the store records the id with the command's events, in the same
+transaction, so that a command is applied once however often it arrives. The permission policy
+is asked on the task as stored, before the task's own rules; the time guard refuses a moment
+ahead of the clock. The application decides nothing random and reads no other clock: the secret
+and beacon of a draw come in as arguments, so the demo, the tests and an auditor control them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar, cast
 from uuid import UUID
 
 from domain import draw
-from domain.calendar import WorkCalendar
 from domain.plan import Plan
 from domain.task import Task
 from domain.task_definition import TaskDefinition
 from domain.values import local_day
+from services.actors import Actor, Role
+from services.calendars import Calendars
+from services.clock import TimeGuard
 from services.directories import Directories
+from services.errors import NotFoundError
 from services.group_commit import MAX_BATCH, GroupCommitter
+from services.permissions import Action, Parties, require
 from services.store import SsjApplication
 
 R = TypeVar("R")
-
-COMMAND_ID: ContextVar[UUID | None] = ContextVar("command_id", default=None)
-"""The id of the command being applied, set by the bus intake: the store records it with the
-command's events, in the same transaction, so that a command is applied once however often it
-arrives. Every task command below passes it on without naming it."""
 
 
 @dataclass(frozen=True)
@@ -52,15 +54,39 @@ class DrawSummary:
     drawn: tuple[str, ...]
 
 
+def parties_of(task: Task, target: str | None = None) -> Parties:
+    """Whom the task belongs to, for the permission policy; with a target, who inspects it."""
+    assigned: frozenset[str] = frozenset()
+    if target is not None:
+        for sheet in task.record_sheets:
+            if sheet.target == target:
+                assigned = frozenset(i for ids in sheet.inspectors.values() for i in ids)
+    return Parties(
+        lead=task.lead,
+        cooperating=task.cooperating,
+        received=tuple(task.dispatches),
+        participating=task.participating,
+        assigned=assigned,
+    )
+
+
+def _department(actor: Actor) -> str:
+    """The department a command is made for: who asks. The policy has refused an actor who
+    speaks for none before the task reads it."""
+    return actor.department or ""
+
+
 class Tasks(SsjApplication):
     def __init__(
         self,
         directories: Directories,
-        calendar: WorkCalendar,
+        calendars: Calendars,
+        guard: TimeGuard,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.directories = directories
-        self.calendar = calendar
+        self.calendars = calendars
+        self.guard = guard
         self.committer: GroupCommitter[Task] | None = None
         super().__init__(env, recorder=directories.recorder)
 
@@ -77,53 +103,95 @@ class Tasks(SsjApplication):
         super().close()
 
     # ------------------------------------------------------------------ reading
-    def task(self, task_id: UUID, version: int | None = None) -> Task:
+    def task(self, actor: Actor, task_id: UUID, version: int | None = None) -> Task:
+        """The task as stored (as of `version`, for those who may replay its history)."""
+        task = self._load(task_id, version)
+        if version is None:
+            require(actor, Action.READ_TASK, parties_of(task))
+        else:
+            require(actor, Action.READ_HISTORY, parties_of(task))
+        return task
+
+    def _load(self, task_id: UUID, version: int | None = None) -> Task:
         return self.load(Task, task_id, "抽查任务", version)
 
-    def plan(self, plan_id: UUID) -> Plan:
-        return self.load(Plan, plan_id, "抽查工作计划")
+    def role_in(self, department: str, task_id: UUID) -> Role:
+        """How a department takes part in a task: for fronts that know only the department
+        (a CLI `--dept`, a bus subject); the policy still decides what that role may do."""
+        return Role.LEAD if self._load(task_id).lead == department else Role.COOPERATING
 
-    def _change(self, task_id: UUID, command: Callable[[Task], R]) -> R:
-        command_id = COMMAND_ID.get()
+    def plan(self, actor: Actor, plan_id: UUID) -> Plan:
+        plan = self.load(Plan, plan_id, "抽查工作计划")
+        require(actor, Action.LIST_TASKS, Parties(owner=plan.department))
+        return plan
+
+    def _change(
+        self,
+        actor: Actor,
+        action: Action,
+        task_id: UUID,
+        command: Callable[[Task], R],
+        at: datetime,
+        command_id: UUID | None,
+        target: str | None = None,
+    ) -> R:
+        self.guard.admit(at)
+
+        def guarded(task: Task) -> R:
+            require(actor, action, parties_of(task, target))
+            return command(task)
+
         if self.committer is not None:
-            return self.committer.execute(task_id, command, command_id)
-        return self.change(Task, task_id, "抽查任务", command, command_id)
+            return self.committer.execute(task_id, guarded, command_id)
+        return self.change(Task, task_id, "抽查任务", guarded, command_id)
 
     # ------------------------------------------------------------------ 1. plan
     def register_plan(
         self,
-        department: str,
+        actor: Actor,
         year: int,
         title: str,
         definitions: Sequence[TaskDefinition],
+        *,
         at: datetime,
         document: str = "",
+        command_id: UUID | None = None,
     ) -> PlanSummary:
+        """A plan of the actor's department: every task it lists is led by that department."""
+        self.guard.admit(at)
+        require(actor, Action.REGISTER_PLAN, Parties(lead=actor.department))
+        department = actor.speaks_for
+        for definition in definitions:
+            require(actor, Action.REGISTER_PLAN, Parties(lead=definition.lead))
         plan_id = Plan.id_for(department, year, title)
         tasks = [Task.plan(plan_id, n, d, at) for n, d in enumerate(definitions, start=1)]
         for task in tasks:
             self.directories.target_directory(task.definition.directory_id)
         rows = [{"number": t.number, "name": t.name, "task_id": str(t.id)} for t in tasks]
         plan = Plan.register(department, year, title, document, rows, at)
-        self.create(plan, *tasks, what="抽查工作计划")
+        self.create(plan, *tasks, what="抽查工作计划", command_id=command_id)
         return PlanSummary(plan.id, tuple(t.id for t in tasks))
 
     # ------------------------------------------------------------------ 2–3. commit and draw
     def commit_seed(
-        self, task_id: UUID, secret: str, beacon_source: str, at: datetime
+        self,
+        actor: Actor,
+        task_id: UUID,
+        secret: str,
+        beacon_source: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
     ) -> CommitSummary:
         """Fix the population as the directory stands now, and H(secret); keep the secret."""
-        definition = self.task(task_id).definition
+        task = self._load(task_id)
+        require(actor, Action.COMMIT_SEED, parties_of(task))
+        definition = task.definition
         population = self.directories.population(definition.directory_id, definition.scope)
+        commitment = draw.commitment_of(draw.checked_secret(secret))
 
         def commit(task: Task) -> CommitSummary:
-            task.commit_seed(
-                draw.commitment_of(draw.checked_secret(secret)),
-                population.position,
-                population.members,
-                beacon_source,
-                at,
-            )
+            task.commit_seed(commitment, population.position, population.members, beacon_source, at)
             committed = cast(Task.SeedCommitted, task.commitment)
             return CommitSummary(
                 committed.commitment,
@@ -132,111 +200,318 @@ class Tasks(SsjApplication):
                 {g: s["N"] for g, s in committed.strata.items()},
             )
 
-        return self._change(task_id, commit)
+        return self._change(actor, Action.COMMIT_SEED, task_id, commit, at, command_id)
 
-    def draw_targets(self, task_id: UUID, secret: str, beacon: str, at: datetime) -> DrawSummary:
+    def draw_targets(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        secret: str,
+        beacon: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> DrawSummary:
         """The population is rebuilt at the committed directory version, whatever changed since."""
-        task = self.task(task_id)
+        task = self._load(task_id)
+        require(actor, Action.DRAW_TARGETS, parties_of(task))
         committed = task.commitment
         members: dict[str, str] = {}
         if committed is not None:  # without a commitment the task itself refuses the draw
             members = self.directories.population(
                 committed.directory_id, task.definition.scope, committed.directory_position
             ).members
-        result = self._change(task_id, lambda t: t.draw_targets(members, secret, beacon, at))
+        result = self._change(
+            actor,
+            Action.DRAW_TARGETS,
+            task_id,
+            lambda t: t.draw_targets(members, secret, beacon, at),
+            at,
+            command_id,
+        )
         return DrawSummary(result.seed, result.strata, result.all_drawn())
 
     # ------------------------------------------------------------------ 4–5. dispatch and confirm
-    def dispatch(self, task_id: UUID, department: str, at: datetime) -> None:
-        self._change(task_id, lambda t: t.dispatch(department, self.calendar, at))
+    def dispatch(self, actor: Actor, task_id: UUID, department: str, *, at: datetime) -> bool:
+        """Whether the task went out; held (and recorded so) when its deadline's year is unknown."""
+        calendar = self.calendars.calendar()
+        return self._change(
+            actor,
+            Action.DISPATCH,
+            task_id,
+            lambda t: t.dispatch(department, calendar, at),
+            at,
+            None,
+        )
 
-    def confirm(self, task_id: UUID, department: str, at: datetime) -> None:
-        self._change(task_id, lambda t: t.confirm(department, at))
+    def dispatch_drawn(self, actor: Actor, task_id: UUID, *, at: datetime) -> int:
+        """派发 to every cooperating department not dispatched yet; how many went out."""
+        calendar = self.calendars.calendar()
+        return self._change(
+            actor, Action.DISPATCH, task_id, lambda t: t.dispatch_drawn(calendar, at), at, None
+        )
 
-    def decline(self, task_id: UUID, department: str, reason: str, at: datetime) -> None:
-        self._change(task_id, lambda t: t.decline(department, reason, at))
+    def confirm(
+        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
+    ) -> None:
+        department = _department(actor)
+        self._change(
+            actor, Action.CONFIRM, task_id, lambda t: t.confirm(department, at), at, command_id
+        )
 
-    def check_deadlines(self, task_id: UUID, at: datetime) -> int:
-        return self._change(task_id, lambda t: t.check_deadlines(at))
+    def decline(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        reason: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        department = _department(actor)
+        self._change(
+            actor,
+            Action.DECLINE,
+            task_id,
+            lambda t: t.decline(department, reason, at),
+            at,
+            command_id,
+        )
+
+    def check_deadlines(self, actor: Actor, task_id: UUID, *, at: datetime) -> int:
+        return self._change(
+            actor, Action.CHECK_DEADLINES, task_id, lambda t: t.check_deadlines(at), at, None
+        )
+
+    def count_held_deadlines(self, actor: Actor, task_id: UUID, *, at: datetime) -> int:
+        """Once a year's calendar is loaded: the dispatches and results' deadlines that waited."""
+        calendar = self.calendars.calendar()
+        return self._change(
+            actor,
+            Action.COUNT_HELD_DEADLINES,
+            task_id,
+            lambda t: t.count_held_deadlines(calendar, max(at, t.last_at)),
+            at,
+            None,
+        )
 
     # ------------------------------------------------------------------ 6–8. inspectors and groups
     def draw_inspectors(
-        self, task_id: UUID, department: str, at: datetime
+        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
     ) -> tuple[tuple[str, ...], ...]:
+        require(actor, Action.DRAW_INSPECTORS, parties_of(self._load(task_id)))
+        department = actor.speaks_for
         pool = self.directories.pool(department, local_day(at))
         return self._change(
-            task_id, lambda t: t.draw_inspectors(department, pool.inspectors, pool.position, at)
+            actor,
+            Action.DRAW_INSPECTORS,
+            task_id,
+            lambda t: t.draw_inspectors(department, pool.inspectors, pool.position, at),
+            at,
+            command_id,
         )
 
-    def match_groups(self, task_id: UUID, at: datetime) -> dict[str, int]:
-        task = self.task(task_id)
+    def match_groups(
+        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
+    ) -> dict[str, int]:
+        task = self._load(task_id)
+        require(actor, Action.MATCH_GROUPS, parties_of(task))
         positions = {
             d: self.directories.inspector_directory(d).version for d in task.inspector_draws
         }
-        conflicts = self.directories.conflicts(positions)
+        recusals = self.directories.recusals(positions)
         names = self.directories.target_names(task.definition.directory_id, task.drawn_targets)
-        return self._change(task_id, lambda t: t.match_groups(conflicts, positions, names, at))
+        return self._change(
+            actor,
+            Action.MATCH_GROUPS,
+            task_id,
+            lambda t: t.match_groups(recusals, positions, names, at),
+            at,
+            command_id,
+        )
 
     def file_grouping(
-        self, task_id: UUID, department: str, vehicles: Mapping[str, str], at: datetime
+        self,
+        actor: Actor,
+        task_id: UUID,
+        vehicles: Mapping[str, str],
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
     ) -> None:
+        require(actor, Action.FILE_GROUPING, parties_of(self._load(task_id)))
+        department = actor.speaks_for
         contacts = self.directories.contacts(department)
-        self._change(task_id, lambda t: t.file_grouping(department, contacts, vehicles, at))
+        self._change(
+            actor,
+            Action.FILE_GROUPING,
+            task_id,
+            lambda t: t.file_grouping(department, contacts, vehicles, at),
+            at,
+            command_id,
+        )
 
     # ------------------------------------------------------------------ 9–10. visit and results
     def serve_notice(
-        self, task_id: UUID, department: str, target: str, method: str, recipient: str, at: datetime
+        self,
+        actor: Actor,
+        task_id: UUID,
+        target: str,
+        method: str,
+        recipient: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
     ) -> None:
-        self._change(task_id, lambda t: t.serve_notice(department, target, method, recipient, at))
+        department = _department(actor)
+        self._change(
+            actor,
+            Action.SERVE_NOTICE,
+            task_id,
+            lambda t: t.serve_notice(department, target, method, recipient, at),
+            at,
+            command_id,
+        )
 
     def record_visit(
-        self, task_id: UUID, target: str, signed: bool, note: str, at: datetime
+        self,
+        actor: Actor,
+        task_id: UUID,
+        target: str,
+        signed: bool,
+        note: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
     ) -> None:
-        self._change(task_id, lambda t: t.record_visit(target, signed, note, self.calendar, at))
+        department = _department(actor)
+        calendar = self.calendars.calendar()
+        self._change(
+            actor,
+            Action.RECORD_VISIT,
+            task_id,
+            lambda t: t.record_visit(department, target, signed, note, calendar, at),
+            at,
+            command_id,
+        )
 
     def record_result(
         self,
+        actor: Actor,
         task_id: UUID,
-        department: str,
         target: str,
         category: str,
         findings: Mapping[str, str],
+        *,
         at: datetime,
+        command_id: UUID | None = None,
     ) -> None:
-        self._change(task_id, lambda t: t.record_result(department, target, category, findings, at))
+        department = _department(actor)
+        self._change(
+            actor,
+            Action.RECORD_RESULT,
+            task_id,
+            lambda t: t.record_result(department, target, category, findings, at),
+            at,
+            command_id,
+            target,
+        )
 
     def correct_result(
         self,
+        actor: Actor,
         task_id: UUID,
-        department: str,
         target: str,
         category: str,
         findings: Mapping[str, str],
         reason: str,
+        *,
         at: datetime,
+        command_id: UUID | None = None,
     ) -> None:
+        department = _department(actor)
         self._change(
-            task_id, lambda t: t.correct_result(department, target, category, findings, reason, at)
+            actor,
+            Action.CORRECT_RESULT,
+            task_id,
+            lambda t: t.correct_result(department, target, category, findings, reason, at),
+            at,
+            command_id,
+            target,
         )
 
     # ------------------------------------------------------------------ 11–13. publish, follow up, close
-    def publish(self, task_id: UUID, at: datetime) -> None:
-        self._change(task_id, lambda t: t.publish(at))
+    def publish(
+        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
+    ) -> None:
+        self._change(actor, Action.PUBLISH, task_id, lambda t: t.publish(at), at, command_id)
 
     def open_follow_up(
-        self, task_id: UUID, department: str, target: str, problem: str, due: date, at: datetime
+        self,
+        actor: Actor,
+        task_id: UUID,
+        target: str,
+        problem: str,
+        due: date,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
     ) -> int:
+        department = _department(actor)
         return self._change(
-            task_id, lambda t: t.open_follow_up(department, target, problem, due, at)
+            actor,
+            Action.OPEN_FOLLOW_UP,
+            task_id,
+            lambda t: t.open_follow_up(department, target, problem, due, at),
+            at,
+            command_id,
         )
 
     def transfer_follow_up(
-        self, task_id: UUID, number: int, to: str, reason: str, at: datetime
+        self,
+        actor: Actor,
+        task_id: UUID,
+        number: int,
+        to: str,
+        reason: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
     ) -> None:
-        self._change(task_id, lambda t: t.transfer_follow_up(number, to, reason, at))
+        department = _department(actor)
+        self._change(
+            actor,
+            Action.TRANSFER_FOLLOW_UP,
+            task_id,
+            lambda t: t.transfer_follow_up(department, number, to, reason, at),
+            at,
+            command_id,
+        )
 
-    def close_follow_up(self, task_id: UUID, number: int, outcome: str, at: datetime) -> None:
-        self._change(task_id, lambda t: t.close_follow_up(number, outcome, at))
+    def close_follow_up(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        number: int,
+        outcome: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        department = _department(actor)
+        self._change(
+            actor,
+            Action.CLOSE_FOLLOW_UP,
+            task_id,
+            lambda t: t.close_follow_up(department, number, outcome, at),
+            at,
+            command_id,
+        )
 
-    def close_task(self, task_id: UUID, at: datetime) -> None:
-        self._change(task_id, lambda t: t.close(at))
+    def close_task(
+        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
+    ) -> None:
+        self._change(actor, Action.CLOSE_TASK, task_id, lambda t: t.close(at), at, command_id)
+
+
+__all__ = ["CommitSummary", "DrawSummary", "NotFoundError", "PlanSummary", "Tasks", "parties_of"]

@@ -7,14 +7,19 @@ from typing import Any
 from adapters.cli.words import dept, when
 from domain.task import Task
 from services.audit import HistoryEntry, VerificationReport, fields_of
+from services.ledger import LedgerRow
 from services.log import aggregate_name, event_name
-from services.read_models import Escalation, InboxItem, LedgerRow, MonthlyWorkload, RegisterEntry
+from services.read_models import Fault
+from services.register import RegisterEntry
+from services.statistics import MonthlyWorkload
+from services.task_views import Escalation, InboxItem, TaskView, awaiting_calendar
 
 EVENT_LABELS = {
     "Planned": "任务列入计划",
     "SeedCommitted": "提交随机种子承诺",
     "TargetsDrawn": "随机抽取检查对象",
     "TaskDispatched": "派发配合部门",
+    "DispatchHeld": "派发暂缓",
     "DepartmentConfirmed": "配合部门确认",
     "DepartmentDeclined": "配合部门拒绝",
     "ConfirmationOverdue": "确认逾期，上报双随机办",
@@ -23,6 +28,7 @@ EVENT_LABELS = {
     "GroupingFiled": "报备人员分组及车辆安排",
     "NoticeServed": "送达告知书",
     "InspectionVisited": "实地检查",
+    "ResultDeadlineSet": "计算结果录入期限",
     "ResultRecorded": "录入检查结果",
     "ResultCorrected": "更正检查结果",
     "ResultOverdue": "结果录入逾期",
@@ -45,6 +51,8 @@ def describe(kind: str, f: dict[str, Any]) -> str:
             f"种子 {f['seed'][:16]}…，抽中 {sum(len(v) for v in f['drawn'].values())} 个对象"
         ),
         "TaskDispatched": lambda: f"{d}，确认期限 {f['deadline']}",
+        "DispatchHeld": lambda: f"{d}，{awaiting_calendar(f['year'])}",
+        "ResultDeadlineSet": lambda: f"{f['target']}，结果录入期限 {f['results_due']}",
         "DepartmentConfirmed": lambda: d + ("（逾期确认）" if f["late"] else ""),
         "DepartmentDeclined": lambda: f"{d}：{f['reason']}",
         "ConfirmationOverdue": lambda: f"{d}，期限 {f['deadline']}",
@@ -66,7 +74,11 @@ def describe(kind: str, f: dict[str, Any]) -> str:
         "InspectionVisited": lambda: (
             f"{f['target']}，第 {f['group'] + 1} 组，"
             + ("已签字" if f["signed"] else f"拒绝签字（{f['note']}）")
-            + f"，结果录入期限 {f['results_due']}"
+            + (
+                f"，结果录入期限 {f['results_due']}"
+                if f.get("results_due")
+                else f"，结果录入期限{awaiting_calendar(f.get('awaiting_calendar') or 0)}"
+            )
         ),
         "ResultRecorded": lambda: (
             f"{d}：{f['target']} {f['category']}" + ("（逾期录入）" if f["late"] else "")
@@ -110,6 +122,13 @@ def describe_event(event: Any) -> str:
     return kind
 
 
+def event_line(event: Any) -> str:
+    """A task's event on its page: version, business moment (Beijing time), what happened."""
+    return history_line(
+        HistoryEntry(event.originator_version, event_name(event), event.timestamp, fields_of(event))
+    )
+
+
 def history_line(entry: HistoryEntry) -> str:
     at = entry.fields.get("at", entry.recorded_at.isoformat())
     return f"  #{entry.version:<3} {str(at)[:16].replace('T', ' ')}  {describe(entry.type, entry.fields)}"
@@ -134,7 +153,29 @@ def task_summary(task: Task) -> str:
 
 
 def escalation_line(e: Escalation) -> str:
-    return f"  上报双随机办：{e.task_name} — {dept(e.department)} {e.what}（期限 {e.deadline}，{when(e.at)}）"
+    deadline = f"期限 {e.deadline}，" if e.deadline else ""
+    return f"  上报双随机办：{e.task_name} — {dept(e.department)} {e.what}（{deadline}{when(e.at)}）"
+
+
+def waiting_lines(view: TaskView) -> list[str]:
+    """What the task waits for, and why: on its page, under the summary."""
+    lines = [
+        f"  等待：派发{dept(d)}（{awaiting_calendar(year)}）" for d, year in view.held.items()
+    ]
+    lines += [
+        f"  等待：{target} 的结果录入期限（{awaiting_calendar(year)}）"
+        for target, year in view.awaiting.items()
+    ]
+    return lines
+
+
+def fault_line(fault: Fault) -> str:
+    task = f"任务 {fault.task_id}，" if fault.task_id else ""
+    return f"  处理失败（{fault.process}，{task}位置 {fault.position}，{when(fault.at)}）：{fault.error}"
+
+
+def fault_lines(faults: tuple[Fault, ...], task_id: object) -> list[str]:
+    return [fault_line(f) for f in faults if f.task_id == task_id]
 
 
 def inbox_item(item: InboxItem) -> str:

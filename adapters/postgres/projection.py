@@ -24,7 +24,6 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from adapters.postgres.read_model_schema import POSITIONS, qualified
 from adapters.postgres.schema import EVENTS
-from domain.task import Task
 from services.log import Logged
 
 BATCH = 500
@@ -47,13 +46,6 @@ class Projection(Protocol):
 
     async def apply(self, connection: Any, batch: Sequence[Logged]) -> None:
         """Record the batch's effect, inside the runner's transaction."""
-
-
-def task_events(model: type) -> frozenset[type]:
-    """The Task events an in-memory read model has a `when_<Event>` handler for."""
-    return frozenset(
-        getattr(Task, name.removeprefix("when_")) for name in dir(model) if name.startswith("when_")
-    )
 
 
 async def hold_position(connection: Any, schema: str, projection: str) -> int:

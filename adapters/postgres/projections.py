@@ -1,305 +1,232 @@
-"""The four read models in PostgreSQL, each the in-memory read model of services/read_models.py
-run over rows: for a batch of events, load what the batch's tasks already have, let the in-memory
-model's own handlers fold the batch, and write back only what changed. The business rules (what
-a department owes, how a correction reads, what counts as a month's work) stay in one place.
+"""The read models in PostgreSQL, as one projection of the global log: for a batch of events,
+load what the batch's tasks already have, fold the batch (services/folding.py, the same folds as
+every store) and write back only what changed, inside the runner's transaction (projection.py),
+which also moves the position. The business rules stay in the read models' own modules.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from adapters.postgres.projection import task_events
 from adapters.postgres.read_model_schema import (
+    DRAWS,
     ESCALATIONS,
-    INBOX_TASKS,
     LEDGER,
-    LEDGER_TASKS,
-    PLAN_STATISTICS,
+    REBUILT,
     REGISTER,
-    REGISTER_DRAWS,
-    REGISTER_TASKS,
+    STATISTICS,
     STATISTICS_TASKS,
+    TASK_DEPARTMENTS,
+    TASK_NAMES,
+    TASK_YEARS,
+    TASKS,
     qualified,
 )
-from domain.task import Task
-from services.log import Logged
-from services.read_models import (
-    FollowUpLedger,
-    LedgerRow,
-    PlanStatistics,
-    PublicRegister,
-    RegisterEntry,
-    TaskIndex,
-    TaskView,
+from services.folding import (
+    LedgerChanges,
+    Placed,
+    RegisterChanges,
+    StatisticsChanges,
+    ViewChanges,
+    fold_ledger,
+    fold_register,
+    fold_statistics,
+    fold_views,
+    task_ids,
 )
+from services.ledger import FollowUpLedger, LedgerRow
+from services.log import Logged
+from services.projection import handled_events
+from services.register import PublicRegister, RegisterEntry
+from services.statistics import PlanStatistics
+from services.task_views import TaskIndex, TaskView
+
+ESCALATIONS_PER_EVENT = 1_000
 
 
 def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-def task_ids(batch: Sequence[Logged]) -> list[UUID]:
-    return list(dict.fromkeys(logged.event.originator_id for logged in batch))
 
+class ReadModelsProjection:
+    """Task views and escalations, the public register, the ledger and the plan statistics."""
 
-async def _task_names(connection: Any, table: str, ids: list[UUID]) -> dict[UUID, str]:
-    rows = await connection.fetch(
-        f"SELECT task_id, name FROM {table} WHERE task_id = ANY($1::uuid[])", ids
-    )
-    return {row["task_id"]: row["name"] for row in rows}
-
-
-async def _save_task_names(
-    connection: Any, table: str, names: dict[UUID, str], stored: dict[UUID, str]
-) -> None:
-    await connection.executemany(
-        f"INSERT INTO {table} (task_id, name) VALUES ($1, $2) "
-        "ON CONFLICT (task_id) DO UPDATE SET name = EXCLUDED.name",
-        [(task, name) for task, name in names.items() if stored.get(task) != name],
+    name = "read_models"
+    tables = REBUILT
+    events = (
+        handled_events(TaskIndex)
+        | handled_events(PublicRegister)
+        | handled_events(FollowUpLedger)
+        | handled_events(PlanStatistics)
     )
 
+    def __init__(self, schema: str) -> None:
+        self.schema = schema
 
-def register_entry(row: Any) -> RegisterEntry:
-    """A row of the register's table, as the public sees it."""
-    return RegisterEntry(
-        row["credit_code"],
-        row["name"],
-        row["task_id"],
-        row["task_name"],
-        dict(json.loads(row["results"])),
-        row["published_on"],
-        list(row["corrections"]),
-    )
-
-
-# ---------------------------------------------------------------------------- inbox
-class InboxProjection:
-    """Each task's `TaskView` as a document, and the escalations the office is told of."""
-
-    name = "inbox"
-
-    def __init__(self, schema: str, model: Callable[[], TaskIndex] = TaskIndex) -> None:
-        self.model = model
-        self.tasks_table = qualified(schema, INBOX_TASKS)
-        self.escalations_table = qualified(schema, ESCALATIONS)
-        self.tables: tuple[str, ...] = (INBOX_TASKS, ESCALATIONS)
-        self.events = task_events(TaskIndex)
+    def _t(self, table: str) -> str:
+        return qualified(self.schema, table)
 
     async def apply(self, connection: Any, batch: Sequence[Logged]) -> None:
-        index = self.model()
-        stored: dict[UUID, dict[str, Any]] = {}
-        for row in await connection.fetch(
-            f"SELECT view FROM {self.tasks_table} WHERE task_id = ANY($1::uuid[])",
-            task_ids(batch),
-        ):
-            record = json.loads(row["view"])
-            view = TaskView.from_record(record)
-            index.tasks[view.task_id] = view
-            stored[view.task_id] = record
-        planned_at: dict[UUID, int] = {}
-        escalations = []
-        for logged in batch:
-            told = len(index.escalations)
-            index.process(logged)
-            task = logged.event.originator_id
-            if task in index.tasks and task not in stored:
-                planned_at.setdefault(task, logged.position)
-            escalations += [
-                (logged.position, n, e.task_id, e.task_name, e.department, e.what, e.deadline, e.at)
-                for n, e in enumerate(index.escalations[told:])
-            ]
-        changed = []
-        for task, view in index.tasks.items():
-            record = view.to_record()
-            if record != stored.get(task):
-                departments = [view.lead, *view.cooperating]
-                changed.append(
-                    (task, planned_at.get(task, 0), departments, view.closed, as_json(record))
-                )
-        await connection.executemany(
-            f"INSERT INTO {self.tasks_table} (task_id, planned_at, departments, closed, view) "
-            "VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (task_id) DO UPDATE "
-            "SET departments = EXCLUDED.departments, closed = EXCLUDED.closed, view = EXCLUDED.view",
-            changed,
-        )
-        await connection.executemany(
-            f"INSERT INTO {self.escalations_table} "
-            "(position, n, task_id, task_name, department, what, deadline, at) "
-            "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            escalations,
-        )
-
-
-# ---------------------------------------------------------------------------- public register
-class RegisterProjection:
-    """公示: one row per published target and task, and the inputs of each draw of targets."""
-
-    name = "register"
-
-    def __init__(self, schema: str, model: Callable[[], PublicRegister] = PublicRegister) -> None:
-        self.model = model
-        self.names_table = qualified(schema, REGISTER_TASKS)
-        self.entries_table = qualified(schema, REGISTER)
-        self.draws_table = qualified(schema, REGISTER_DRAWS)
-        self.tables: tuple[str, ...] = (REGISTER_TASKS, REGISTER, REGISTER_DRAWS)
-        self.events = task_events(PublicRegister)
-
-    async def apply(self, connection: Any, batch: Sequence[Logged]) -> None:
-        register = self.model()
         ids = task_ids(batch)
-        names = await _task_names(connection, self.names_table, ids)
-        register.task_names.update(names)
-        stored: dict[tuple[str, UUID], tuple[Any, ...]] = {}
-        placed: dict[tuple[str, UUID], tuple[int, int]] = {}
-        """Where each entry stands in the register: its publication's position, its place in it."""
-        for row in await connection.fetch(
-            f"SELECT * FROM {self.entries_table} WHERE task_id = ANY($1::uuid[]) "
-            "ORDER BY position, ordinal",
+        views = await self._views(connection, ids)
+        await self._write_views(connection, fold_views(views, batch))
+        names = await self._names(connection, "register", ids)
+        entries = await self._entries(connection, ids)
+        await self._write_register(connection, fold_register(names, entries, batch))
+        names = await self._names(connection, "ledger", ids)
+        rows = await self._ledger_rows(connection, ids)
+        await self._write_ledger(connection, fold_ledger(names, rows, batch))
+        departments = await self._departments(connection, ids)
+        await self._write_statistics(connection, fold_statistics(departments, batch))
+
+    # ------------------------------------------------------------------ loading a batch's state
+    async def _views(self, connection: Any, ids: list[UUID]) -> dict[UUID, TaskView]:
+        rows = await connection.fetch(
+            f"SELECT view FROM {self._t(TASKS)} WHERE task_id = ANY($1::uuid[])", ids
+        )
+        views = (TaskView.from_record(json.loads(row["view"])) for row in rows)
+        return {view.task_id: view for view in views}
+
+    async def _names(self, connection: Any, model: str, ids: list[UUID]) -> dict[UUID, str]:
+        rows = await connection.fetch(
+            f"SELECT task_id, name FROM {self._t(TASK_NAMES)} "
+            "WHERE model = $1 AND task_id = ANY($2::uuid[])",
+            model,
             ids,
-        ):
-            entry = register_entry(row)
-            register.entries.setdefault(entry.credit_code, []).append(entry)
-            stored[entry.credit_code, entry.task_id] = self._row(entry)
-            placed[entry.credit_code, entry.task_id] = (row["position"], row["ordinal"])
-        drawn_at: dict[UUID, int] = {}
-        for logged in batch:
-            register.process(logged)
-            event = logged.event
-            if isinstance(event, Task.ResultsPublished):
-                for ordinal, published in enumerate(event.entries):
-                    key = (published["target"], event.originator_id)
-                    placed.setdefault(key, (logged.position, ordinal))
-            if event.originator_id in register.draws:
-                drawn_at.setdefault(event.originator_id, logged.position)
-        changed = []
-        for entries in register.entries.values():
-            for entry in entries:
-                row = self._row(entry)
-                if row != stored.get((entry.credit_code, entry.task_id)):
-                    changed.append((*row, *placed[entry.credit_code, entry.task_id]))
-        await _save_task_names(connection, self.names_table, register.task_names, names)
+        )
+        return {row["task_id"]: row["name"] for row in rows}
+
+    async def _entries(self, connection: Any, ids: list[UUID]) -> list[Placed]:
+        rows = await connection.fetch(
+            f"SELECT place, entry FROM {self._t(REGISTER)} WHERE task_id = ANY($1::uuid[]) "
+            "ORDER BY place",
+            ids,
+        )
+        return [Placed(registerRegisterEntry.from_record(json.loads(row["entry"])), row["place"]) for row in rows]
+
+    async def _ledger_rows(self, connection: Any, ids: list[UUID]) -> list[tuple[int, LedgerRow]]:
+        rows = await connection.fetch(
+            f"SELECT position, row FROM {self._t(LEDGER)} WHERE task_id = ANY($1::uuid[]) "
+            "ORDER BY position",
+            ids,
+        )
+        return [(row["position"], LedgerRow.from_record(json.loads(row["row"]))) for row in rows]
+
+    async def _departments(self, connection: Any, ids: list[UUID]) -> dict[UUID, tuple[str, ...]]:
+        rows = await connection.fetch(
+            f"SELECT task_id, departments FROM {self._t(STATISTICS_TASKS)} "
+            "WHERE task_id = ANY($1::uuid[])",
+            ids,
+        )
+        return {row["task_id"]: tuple(row["departments"]) for row in rows}
+
+    # ------------------------------------------------------------------ writing its effect
+    async def _write_views(self, connection: Any, changes: ViewChanges) -> None:
+        if not changes.views and not changes.escalations:
+            return
+        ids = list(changes.views)
         await connection.executemany(
-            f"INSERT INTO {self.entries_table} (credit_code, name, task_id, task_name, results, "
-            "published_on, corrections, position, ordinal) "
-            "VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8, $9) "
-            "ON CONFLICT (credit_code, task_id) DO UPDATE SET name = EXCLUDED.name, "
-            "task_name = EXCLUDED.task_name, results = EXCLUDED.results, "
-            "published_on = EXCLUDED.published_on, corrections = EXCLUDED.corrections",
-            changed,
+            f"INSERT INTO {self._t(TASKS)} (task_id, planned_at, closed, next_due, view) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (task_id) DO UPDATE "
+            "SET closed = EXCLUDED.closed, next_due = EXCLUDED.next_due, view = EXCLUDED.view",
+            [
+                (
+                    task,
+                    changes.planned.get(task, 0),
+                    view.closed,
+                    view.next_due(),
+                    as_json(view.to_record()),
+                )
+                for task, view in changes.views.items()
+            ],
+        )
+        await connection.execute(
+            f"DELETE FROM {self._t(TASK_DEPARTMENTS)} WHERE task_id = ANY($1::uuid[])", ids
+        )
+        await connection.execute(
+            f"INSERT INTO {self._t(TASK_DEPARTMENTS)} (department, planned_at, task_id, closed) "
+            f"SELECT d.department, t.planned_at, t.task_id, t.closed "
+            f"FROM unnest($1::text[], $2::uuid[]) AS d(department, task_id) "
+            f"JOIN {self._t(TASKS)} AS t ON t.task_id = d.task_id",
+            [d for view in changes.views.values() for d in view.visible_to()],
+            [task for task, view in changes.views.items() for _ in view.visible_to()],
+        )
+        await connection.execute(
+            f"DELETE FROM {self._t(TASK_YEARS)} WHERE task_id = ANY($1::uuid[])", ids
         )
         await connection.executemany(
-            f"INSERT INTO {self.draws_table} (task_id, position, draw) VALUES ($1, $2, $3::jsonb) "
+            f"INSERT INTO {self._t(TASK_YEARS)} (year, task_id) VALUES ($1, $2)",
+            [(year, task) for task, view in changes.views.items() for year in view.awaited_years()],
+        )
+        await connection.executemany(
+            f"INSERT INTO {self._t(ESCALATIONS)} "
+            "(place, task_id, task_name, department, what, deadline, at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [
+                (
+                    position * ESCALATIONS_PER_EVENT + n,
+                    e.task_id,
+                    e.task_name,
+                    e.department,
+                    e.what,
+                    e.deadline,
+                    e.at,
+                )
+                for position, n, e in changes.escalations
+            ],
+        )
+
+    async def _write_names(self, connection: Any, model: str, names: dict[UUID, str]) -> None:
+        await connection.executemany(
+            f"INSERT INTO {self._t(TASK_NAMES)} (model, task_id, name) VALUES ($1, $2, $3) "
+            "ON CONFLICT (model, task_id) DO UPDATE SET name = EXCLUDED.name",
+            [(model, task, name) for task, name in names.items()],
+        )
+
+    async def _write_register(self, connection: Any, changes: RegisterChanges) -> None:
+        await self._write_names(connection, "register", changes.names)
+        await connection.executemany(
+            f"INSERT INTO {self._t(REGISTER)} (credit_code, task_id, place, entry) "
+            "VALUES ($1, $2, $3, $4::jsonb) "
+            "ON CONFLICT (credit_code, task_id) DO UPDATE SET entry = EXCLUDED.entry",
+            [
+                (p.entry.credit_code, p.entry.task_id, p.place, as_json(p.entry.as_record()))
+                for p in changes.entries
+            ],
+        )
+        await connection.executemany(
+            f"INSERT INTO {self._t(DRAWS)} (task_id, position, draw) VALUES ($1, $2, $3::jsonb) "
             "ON CONFLICT (task_id) DO UPDATE SET draw = EXCLUDED.draw",
             [
-                (task, drawn_at.get(task, 0), as_json({**asdict(draw), "task_id": str(task)}))
-                for task, draw in register.draws.items()
+                (task, position, as_json(draw.as_record()))
+                for task, (position, draw) in changes.draws.items()
             ],
         )
 
-    @staticmethod
-    def _row(entry: RegisterEntry) -> tuple[Any, ...]:
-        return (
-            entry.credit_code,
-            entry.name,
-            entry.task_id,
-            entry.task_name,
-            as_json(list(entry.results.items())),
-            entry.published_on,
-            list(entry.corrections),
-        )
-
-
-# ---------------------------------------------------------------------------- follow-up ledger
-class LedgerProjection:
-    """随机抽查后续处置工作台账: one row per follow-up, in the order they were opened."""
-
-    name = "ledger"
-
-    def __init__(self, schema: str, model: Callable[[], FollowUpLedger] = FollowUpLedger) -> None:
-        self.model = model
-        self.names_table = qualified(schema, LEDGER_TASKS)
-        self.rows_table = qualified(schema, LEDGER)
-        self.tables: tuple[str, ...] = (LEDGER_TASKS, LEDGER)
-        self.events = task_events(FollowUpLedger)
-
-    async def apply(self, connection: Any, batch: Sequence[Logged]) -> None:
-        ledger = self.model()
-        ids = task_ids(batch)
-        names = await _task_names(connection, self.names_table, ids)
-        ledger.task_names.update(names)
-        stored: dict[tuple[UUID, int], LedgerRow] = {}
-        opened: dict[tuple[UUID, int], int] = {}
-        for row in await connection.fetch(
-            f"SELECT * FROM {self.rows_table} WHERE task_id = ANY($1::uuid[]) ORDER BY position",
-            ids,
-        ):
-            ledger_row = LedgerRow(**{f: row[f] for f in LEDGER_FIELDS})
-            key = (ledger_row.task_id, ledger_row.number)
-            ledger.rows[key] = ledger_row
-            stored[key] = LedgerRow(**asdict(ledger_row))
-            opened[key] = row["position"]
-        for logged in batch:
-            known = len(ledger.rows)
-            ledger.process(logged)
-            for key in list(ledger.rows)[known:]:
-                opened[key] = logged.position
-        await _save_task_names(connection, self.names_table, ledger.task_names, names)
-        columns = ", ".join(LEDGER_FIELDS)
-        values = ", ".join(f"${n}" for n in range(1, len(LEDGER_FIELDS) + 2))
-        updates = ", ".join(f"{f} = EXCLUDED.{f}" for f in LEDGER_FIELDS)
+    async def _write_ledger(self, connection: Any, changes: LedgerChanges) -> None:
+        await self._write_names(connection, "ledger", changes.names)
         await connection.executemany(
-            f"INSERT INTO {self.rows_table} ({columns}, position) VALUES ({values}) "
-            f"ON CONFLICT (task_id, number) DO UPDATE SET {updates}",
+            f"INSERT INTO {self._t(LEDGER)} (task_id, number, position, department, row) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb) "
+            "ON CONFLICT (task_id, number) DO UPDATE SET row = EXCLUDED.row",
             [
-                (*asdict(row).values(), opened[key])
-                for key, row in ledger.rows.items()
-                if row != stored.get(key)
+                (row.task_id, row.number, position, row.department, as_json(row.as_record()))
+                for position, row in changes.rows
             ],
         )
 
-
-LEDGER_FIELDS = tuple(LedgerRow.__dataclass_fields__)
-
-
-# ---------------------------------------------------------------------------- plan statistics
-class StatisticsProjection:
-    """Each department's workload per month. Counts are sums over events: a batch folded from
-    zero gives the increments to add to the stored counts."""
-
-    name = "plan_statistics"
-
-    def __init__(self, schema: str, model: Callable[[], PlanStatistics] = PlanStatistics) -> None:
-        self.model = model
-        self.tasks_table = qualified(schema, STATISTICS_TASKS)
-        self.months_table = qualified(schema, PLAN_STATISTICS)
-        self.tables: tuple[str, ...] = (STATISTICS_TASKS, PLAN_STATISTICS)
-        self.events = task_events(PlanStatistics)
-
-    async def apply(self, connection: Any, batch: Sequence[Logged]) -> None:
-        statistics = self.model()
-        rows = await connection.fetch(
-            f"SELECT task_id, departments FROM {self.tasks_table} WHERE task_id = ANY($1::uuid[])",
-            task_ids(batch),
-        )
-        stored = {row["task_id"]: tuple(row["departments"]) for row in rows}
-        statistics.departments.update(stored)
-        for logged in batch:
-            statistics.process(logged)
+    async def _write_statistics(self, connection: Any, changes: StatisticsChanges) -> None:
         await connection.executemany(
-            f"INSERT INTO {self.tasks_table} (task_id, departments) VALUES ($1, $2) "
+            f"INSERT INTO {self._t(STATISTICS_TASKS)} (task_id, departments) VALUES ($1, $2) "
             "ON CONFLICT (task_id) DO UPDATE SET departments = EXCLUDED.departments",
-            [
-                (task, list(departments))
-                for task, departments in statistics.departments.items()
-                if stored.get(task) != departments
-            ],
+            [(task, list(d)) for task, d in changes.departments.items()],
         )
         await connection.executemany(
-            f"INSERT INTO {self.months_table} AS m "
+            f"INSERT INTO {self._t(STATISTICS)} AS m "
             "(department, month, tasks, targets_drawn, done, overdue) "
             "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (department, month) DO UPDATE SET "
             "tasks = m.tasks + EXCLUDED.tasks, "
@@ -307,6 +234,6 @@ class StatisticsProjection:
             "done = m.done + EXCLUDED.done, overdue = m.overdue + EXCLUDED.overdue",
             [
                 (w.department, w.month, w.tasks, w.targets_drawn, w.done, w.overdue)
-                for w in statistics.months.values()
+                for w in changes.increments
             ],
         )

@@ -1,134 +1,143 @@
 """The read models' tables: created by `ssj db migrate` as the owner, filled by the service's role.
 
-Every table here can be emptied and refilled from the log (`PgReadModels.rebuild()`); nothing in
-them is a fact of its own. Each projection owns its tables and records in `ssj_rm_positions` the
-last position of the global log whose effect its rows hold, in the same transaction as the rows.
-Tasks' names and departments are kept once per projection, so that each can be rebuilt alone.
+Every table here but the faults can be emptied and refilled from the log
+(`PgReadModels.rebuild()`); nothing in them is a fact of its own. `ssj_rm_positions` records, for
+each read model and each process, the last position of the global log its rows hold, written in
+the same transaction as the rows. The layout is the SQLite one (adapters/sqlite/schema.py): a
+task's view as a document, with the columns the queries select on.
 
-The public register's tables (`ssj_rm_register*`) hold targets, results and draws only: the
-inspectors' ids, names and phones are never written there.
+The public register's tables (`ssj_rm_register`, `ssj_rm_draws`) hold targets, results and draws
+only: the inspectors' ids, names and phones are never written there.
 """
 
 from __future__ import annotations
 
 POSITIONS = "ssj_rm_positions"
-INBOX_TASKS = "ssj_rm_inbox_tasks"
+TASKS = "ssj_rm_tasks"
+TASK_DEPARTMENTS = "ssj_rm_task_departments"
+TASK_YEARS = "ssj_rm_task_years"
 ESCALATIONS = "ssj_rm_escalations"
-REGISTER_TASKS = "ssj_rm_register_tasks"
+TASK_NAMES = "ssj_rm_task_names"
 REGISTER = "ssj_rm_register"
-REGISTER_DRAWS = "ssj_rm_register_draws"
-LEDGER_TASKS = "ssj_rm_ledger_tasks"
+DRAWS = "ssj_rm_draws"
 LEDGER = "ssj_rm_ledger"
 STATISTICS_TASKS = "ssj_rm_statistics_tasks"
-PLAN_STATISTICS = "ssj_rm_plan_statistics"
+STATISTICS = "ssj_rm_statistics"
+FAULTS = "ssj_rm_faults"
 
-READ_MODEL_TABLES: tuple[str, ...] = (
-    POSITIONS,
-    INBOX_TASKS,
+REBUILT: tuple[str, ...] = (
+    TASKS,
+    TASK_DEPARTMENTS,
+    TASK_YEARS,
     ESCALATIONS,
-    REGISTER_TASKS,
+    TASK_NAMES,
     REGISTER,
-    REGISTER_DRAWS,
-    LEDGER_TASKS,
+    DRAWS,
     LEDGER,
     STATISTICS_TASKS,
-    PLAN_STATISTICS,
+    STATISTICS,
 )
-"""What the service's role may SELECT, INSERT, UPDATE and DELETE (`migrate(read_model_tables=…)`)."""
+"""What a rebuild empties and refills from the log."""
+
+READ_MODEL_TABLES: tuple[str, ...] = (POSITIONS, *REBUILT, FAULTS)
+"""What the service's role may SELECT, INSERT, UPDATE and DELETE."""
+
+RETIRED = (
+    "ssj_rm_inbox_tasks",
+    "ssj_rm_register_tasks",
+    "ssj_rm_register_draws",
+    "ssj_rm_ledger_tasks",
+    "ssj_rm_plan_statistics",
+)
+"""Tables of the first layout (schema version 1): rebuildable, so simply dropped."""
 
 READ_MODEL_SQL: tuple[str, ...] = (
+    "\n".join(f"DROP TABLE IF EXISTS {{schema}}.{table};" for table in RETIRED),
     f"""
 CREATE TABLE IF NOT EXISTS {{schema}}.{POSITIONS} (
     projection text PRIMARY KEY,
     position bigint NOT NULL CHECK (position >= 0),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
-""",
-    # The department inbox and the office's escalations: each task's view as a document, from
-    # which the inbox works out on reading what each department still owes.
-    f"""
-CREATE TABLE IF NOT EXISTS {{schema}}.{INBOX_TASKS} (
+-- The first layout's positions named its four projections; their rows are refilled from zero.
+DELETE FROM {{schema}}.{POSITIONS}
+    WHERE projection IN ('inbox', 'register', 'ledger', 'plan_statistics');  -- never reused
+CREATE TABLE IF NOT EXISTS {{schema}}.{TASKS} (
     task_id uuid PRIMARY KEY,
     planned_at bigint NOT NULL,
-    departments text[] NOT NULL,
     closed boolean NOT NULL,
+    next_due date,
     view jsonb NOT NULL
 );
-CREATE INDEX IF NOT EXISTS {INBOX_TASKS}_departments
-    ON {{schema}}.{INBOX_TASKS} USING gin (departments);
-CREATE INDEX IF NOT EXISTS {INBOX_TASKS}_planned_at ON {{schema}}.{INBOX_TASKS} (planned_at);
-COMMENT ON COLUMN {{schema}}.{INBOX_TASKS}.planned_at IS
-    'Log position of the task''s Planned event: inboxes list tasks in plan order.';
-COMMENT ON COLUMN {{schema}}.{INBOX_TASKS}.departments IS
-    'The lead and the cooperating departments the plan names: the only ones who may see it.';
+CREATE INDEX IF NOT EXISTS {TASKS}_planned ON {{schema}}.{TASKS} (planned_at);
+CREATE INDEX IF NOT EXISTS {TASKS}_due ON {{schema}}.{TASKS} (next_due) WHERE next_due IS NOT NULL;
+COMMENT ON COLUMN {{schema}}.{TASKS}.planned_at IS
+    'Log position of the task''s Planned event: lists show tasks in plan order.';
+COMMENT ON COLUMN {{schema}}.{TASKS}.next_due IS
+    'The earliest deadline still running: what the deadline watch judges next.';
+CREATE TABLE IF NOT EXISTS {{schema}}.{TASK_DEPARTMENTS} (
+    department text NOT NULL,
+    planned_at bigint NOT NULL,
+    task_id uuid NOT NULL,
+    closed boolean NOT NULL,
+    PRIMARY KEY (department, planned_at, task_id)
+);
+CREATE INDEX IF NOT EXISTS {TASK_DEPARTMENTS}_open
+    ON {{schema}}.{TASK_DEPARTMENTS} (department, closed, planned_at);
+CREATE INDEX IF NOT EXISTS {TASK_DEPARTMENTS}_task ON {{schema}}.{TASK_DEPARTMENTS} (task_id);
+COMMENT ON TABLE {{schema}}.{TASK_DEPARTMENTS} IS
+    'The departments that see each task: its lead, and each cooperating department it was '
+    'dispatched (or held) for.';
+CREATE TABLE IF NOT EXISTS {{schema}}.{TASK_YEARS} (
+    year integer NOT NULL,
+    task_id uuid NOT NULL,
+    PRIMARY KEY (year, task_id)
+);
+CREATE INDEX IF NOT EXISTS {TASK_YEARS}_task ON {{schema}}.{TASK_YEARS} (task_id);
 CREATE TABLE IF NOT EXISTS {{schema}}.{ESCALATIONS} (
-    position bigint NOT NULL,
-    n integer NOT NULL,
+    place bigint PRIMARY KEY,
     task_id uuid NOT NULL,
     task_name text NOT NULL,
     department text NOT NULL,
     what text NOT NULL,
-    deadline date NOT NULL,
-    at timestamptz NOT NULL,
-    PRIMARY KEY (position, n)
+    deadline date,
+    at timestamptz NOT NULL
 );
-""",
-    # The public register (公示): published results per target, and each draw's inputs.
-    f"""
-CREATE TABLE IF NOT EXISTS {{schema}}.{REGISTER_TASKS} (
-    task_id uuid PRIMARY KEY,
-    name text NOT NULL
+CREATE TABLE IF NOT EXISTS {{schema}}.{TASK_NAMES} (
+    model text NOT NULL,
+    task_id uuid NOT NULL,
+    name text NOT NULL,
+    PRIMARY KEY (model, task_id)
 );
 CREATE TABLE IF NOT EXISTS {{schema}}.{REGISTER} (
     credit_code text NOT NULL,
     task_id uuid NOT NULL,
-    position bigint NOT NULL,
-    ordinal integer NOT NULL,
-    name text NOT NULL,
-    task_name text NOT NULL,
-    results jsonb NOT NULL,
-    published_on date NOT NULL,
-    corrections text[] NOT NULL,
+    place bigint NOT NULL,
+    entry jsonb NOT NULL,
     PRIMARY KEY (credit_code, task_id)
 );
-CREATE INDEX IF NOT EXISTS {REGISTER}_order ON {{schema}}.{REGISTER} (position, ordinal);
-COMMENT ON COLUMN {{schema}}.{REGISTER}.results IS
-    '[[department, result category], …] in the order of the publication.';
-CREATE TABLE IF NOT EXISTS {{schema}}.{REGISTER_DRAWS} (
+CREATE INDEX IF NOT EXISTS {REGISTER}_place ON {{schema}}.{REGISTER} (place);
+CREATE INDEX IF NOT EXISTS {REGISTER}_task ON {{schema}}.{REGISTER} (task_id);
+CREATE TABLE IF NOT EXISTS {{schema}}.{DRAWS} (
     task_id uuid PRIMARY KEY,
     position bigint NOT NULL,
     draw jsonb NOT NULL
 );
-""",
-    # 随机抽查后续处置工作台账.
-    f"""
-CREATE TABLE IF NOT EXISTS {{schema}}.{LEDGER_TASKS} (
-    task_id uuid PRIMARY KEY,
-    name text NOT NULL
-);
+CREATE INDEX IF NOT EXISTS {DRAWS}_position ON {{schema}}.{DRAWS} (position);
 CREATE TABLE IF NOT EXISTS {{schema}}.{LEDGER} (
     task_id uuid NOT NULL,
     number integer NOT NULL,
     position bigint NOT NULL,
-    task_name text NOT NULL,
     department text NOT NULL,
-    target text NOT NULL,
-    problem text NOT NULL,
-    due date NOT NULL,
-    status text NOT NULL,
-    transferred_to text NOT NULL,
-    outcome text NOT NULL,
+    row jsonb NOT NULL,
     PRIMARY KEY (task_id, number)
 );
-CREATE INDEX IF NOT EXISTS {LEDGER}_position ON {{schema}}.{LEDGER} (position);
-""",
-    # The plan view: each department's workload per month (Beijing time), so no month spikes.
-    f"""
+CREATE INDEX IF NOT EXISTS {LEDGER}_position ON {{schema}}.{LEDGER} (position, number);
 CREATE TABLE IF NOT EXISTS {{schema}}.{STATISTICS_TASKS} (
     task_id uuid PRIMARY KEY,
     departments text[] NOT NULL
 );
-CREATE TABLE IF NOT EXISTS {{schema}}.{PLAN_STATISTICS} (
+CREATE TABLE IF NOT EXISTS {{schema}}.{STATISTICS} (
     department text NOT NULL,
     month char(7) NOT NULL,
     tasks integer NOT NULL DEFAULT 0,
@@ -137,9 +146,19 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{PLAN_STATISTICS} (
     overdue integer NOT NULL DEFAULT 0,
     PRIMARY KEY (department, month)
 );
+CREATE TABLE IF NOT EXISTS {{schema}}.{FAULTS} (
+    place bigserial PRIMARY KEY,
+    process text NOT NULL,
+    task_id uuid,
+    position bigint NOT NULL,
+    error text NOT NULL,
+    at timestamptz NOT NULL
+);
+COMMENT ON TABLE {{schema}}.{FAULTS} IS
+    'What a process of the service could not do on one task, and why: it went on with the others.';
 """,
 )
-"""`CREATE … IF NOT EXISTS` statements with a `{schema}` placeholder (`migrate(extra_sql=…)`)."""
+"""`CREATE … IF NOT EXISTS` statements with a `{schema}` placeholder, run by `migrate`."""
 
 
 def qualified(schema: str, table: str) -> str:

@@ -1,60 +1,58 @@
-"""The read models in PostgreSQL: the department inbox, the office's escalations, the public
-register, the follow-up ledger and the plan statistics, kept by projections of the global log
-(projection.py, projections.py) and read with asyncpg.
+"""The read models in PostgreSQL, kept by one projection of the global log (projections.py,
+followed by projection.py's runner) and read with asyncpg.
 
     pool = await open_pool(settings.database_url)
     read_models = PgReadModels(pool, service.tasks.mapper)
     await read_models.catch_up()          # a worker does this whenever the log has grown
-    items = await read_models.inbox("police")
+    page = await read_models.inbox("police", 50, None)
 
-Each query answers what the in-memory read model of services/read_models.py answers for the
-same log, with the same dataclasses. Tables: read_model_schema.py.
+Each query answers what the SQLite read models (adapters/sqlite/read_models.py) answer for the same
+log, with the same dataclasses, in a time that does not grow with the log. `PgReadModelsSync` is
+the same for the synchronous applications and the CLI (services/read_models.py's port): it runs
+the queries on an event loop of its own. Tables: read_model_schema.py.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Sequence
-from typing import Any
+import threading
+from collections.abc import Coroutine
+from datetime import date
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import Mapper
 
-from adapters.postgres.projection import BATCH, Projection, ProjectionRunner
-from adapters.postgres.projections import (
-    LEDGER_FIELDS,
-    InboxProjection,
-    LedgerProjection,
-    RegisterProjection,
-    StatisticsProjection,
-    register_entry,
-)
+from adapters.postgres.projection import BATCH, ProjectionRunner, advance_position
+from adapters.postgres.projections import ReadModelsProjection
 from adapters.postgres.read_model_schema import (
+    DRAWS,
     ESCALATIONS,
-    INBOX_TASKS,
+    FAULTS,
     LEDGER,
-    PLAN_STATISTICS,
+    POSITIONS,
     READ_MODEL_SQL,
     READ_MODEL_TABLES,
     REGISTER,
-    REGISTER_DRAWS,
+    STATISTICS,
+    TASK_DEPARTMENTS,
+    TASK_YEARS,
+    TASKS,
     qualified,
 )
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 from domain.values import CHINA
-from services.read_models import (
-    Escalation,
-    InboxItem,
-    LedgerRow,
-    MonthlyWorkload,
-    PublishedDraw,
-    RegisterEntry,
-    TaskIndex,
-    TaskView,
-)
+from services.ledger import LedgerRow
+from services.read_models import Fault, Page, cursor, limited, page_of
+from services.register import PublishedDraw, RegisterEntry
+from services.statistics import MonthlyWorkload
+from services.task_views import Escalation, TaskView
 
-__all__ = ["READ_MODEL_SQL", "READ_MODEL_TABLES", "PgReadModels", "open_pool"]
+__all__ = ["READ_MODEL_SQL", "READ_MODEL_TABLES", "PgReadModels", "PgReadModelsSync", "open_pool"]
+
+T = TypeVar("T")
 
 
 async def open_pool(
@@ -73,131 +71,359 @@ async def open_pool(
     return pool
 
 
+def _view(row: Any) -> TaskView:
+    return TaskView.from_record(json.loads(row["view"]))
+
+
 class PgReadModels:
-    """The projections' runners and the queries over their tables."""
+    """The projection's runner and the queries over its tables."""
 
     def __init__(
-        self,
-        pool: asyncpg.Pool,
-        mapper: Mapper[UUID],
-        schema: str = "public",
-        batch: int = BATCH,
-        projections: Sequence[Projection] | None = None,
+        self, pool: asyncpg.Pool, mapper: Mapper[UUID], schema: str = "public", batch: int = BATCH
     ) -> None:
         self.pool = pool
         self.schema = schema
-        if projections is None:
-            projections = (
-                InboxProjection(schema),
-                RegisterProjection(schema),
-                LedgerProjection(schema),
-                StatisticsProjection(schema),
-            )
-        self.runners = [ProjectionRunner(pool, mapper, p, schema, batch) for p in projections]
+        self.runner = ProjectionRunner(pool, mapper, ReadModelsProjection(schema), schema, batch)
 
-    # ------------------------------------------------------------------ following the log
-    async def catch_up(self) -> int:
-        """Bring every projection up to the end of the log; returns the lowest position."""
-        return min([await runner.catch_up() for runner in self.runners], default=0)
+    def _t(self, table: str) -> str:
+        return qualified(self.schema, table)
 
-    async def rebuild(self) -> int:
-        """Refill every projection from the start of the log, one projection at a time; until
-        it has caught up again, a projection's queries answer with what it has refilled so far."""
-        return min([await runner.rebuild() for runner in self.runners], default=0)
-
-    async def positions(self) -> dict[str, int]:
-        return {runner.name: await runner.position() for runner in self.runners}
-
-    # ------------------------------------------------------------------ queries
     async def _fetch(self, query: str, *args: Any) -> list[Any]:
         async with self.pool.acquire() as connection:
             return list(await connection.fetch(query, *args))
 
-    def _table(self, name: str) -> str:
-        return qualified(self.schema, name)
+    # ------------------------------------------------------------------ following the log
+    async def catch_up(self) -> int:
+        """Bring the read models up to the end of the log; returns their position."""
+        return await self.runner.catch_up()
 
-    async def inbox(self, department: str) -> list[InboxItem]:
-        """The tasks the department leads or has been dispatched, with what it still owes."""
-        rows = await self._fetch(
-            f"SELECT view FROM {self._table(INBOX_TASKS)} "
-            "WHERE departments @> ARRAY[$1]::text[] ORDER BY planned_at",
-            department,
-        )
-        index = TaskIndex()  # who sees what, and what is owed, is the index's rule
-        for row in rows:
-            view = TaskView.from_record(json.loads(row["view"]))
-            index.tasks[view.task_id] = view
-        return index.inbox(department)
+    async def rebuild(self) -> int:
+        """Refill every read model from the start of the log; until it has caught up again, the
+        queries answer with what it has refilled so far."""
+        return await self.runner.rebuild()
 
-    async def open_tasks(self) -> list[UUID]:
-        """Tasks not yet closed, in plan order: what a deadline watch goes through."""
-        rows = await self._fetch(
-            f"SELECT task_id FROM {self._table(INBOX_TASKS)} WHERE NOT closed ORDER BY planned_at"
-        )
-        return [row["task_id"] for row in rows]
+    async def position(self) -> int:
+        return await self.runner.position()
 
-    async def escalations(self) -> list[Escalation]:
-        rows = await self._fetch(
-            "SELECT task_id, task_name, department, what, deadline, at "
-            f"FROM {self._table(ESCALATIONS)} ORDER BY position, n"
-        )
-        return [
-            Escalation(
-                row["task_id"],
-                row["task_name"],
-                row["department"],
-                row["what"],
-                row["deadline"],
-                row["at"].astimezone(CHINA),
-            )
-            for row in rows
-        ]
-
-    async def register(self, credit_code: str | None = None) -> list[RegisterEntry]:
-        """Published results: one target's, or every target's (targets in order of first
-        publication, each target's results in order of publication)."""
-        columns = "credit_code, name, task_id, task_name, results, published_on, corrections"
-        table = self._table(REGISTER)
-        if credit_code is None:
+    # ------------------------------------------------------------------ tasks
+    async def task_views(
+        self, departments: frozenset[str] | None, limit: int, after: str | None
+    ) -> Page[TaskView]:
+        limit, start = limited(limit), cursor(after)
+        if departments is None:
             rows = await self._fetch(
-                f"SELECT {columns} FROM (SELECT *, "
-                "min(position) OVER target AS first_position, "
-                "first_value(ordinal) OVER (target ORDER BY position) AS first_ordinal "
-                f"FROM {table} WINDOW target AS (PARTITION BY credit_code)) AS r "
-                "ORDER BY first_position, first_ordinal, position"
+                f"SELECT planned_at, view FROM {self._t(TASKS)} WHERE planned_at > $1 "
+                "ORDER BY planned_at LIMIT $2",
+                start,
+                limit + 1,
             )
         else:
             rows = await self._fetch(
-                f"SELECT {columns} FROM {table} WHERE credit_code = $1 ORDER BY position",
-                credit_code,
+                f"SELECT DISTINCT d.planned_at, t.view FROM {self._t(TASK_DEPARTMENTS)} AS d "
+                f"JOIN {self._t(TASKS)} AS t ON t.task_id = d.task_id "
+                "WHERE d.department = ANY($1::text[]) AND d.planned_at > $2 "
+                "ORDER BY d.planned_at LIMIT $3",
+                sorted(departments),
+                start,
+                limit + 1,
             )
-        return [register_entry(row) for row in rows]
+        return page_of([(row["planned_at"], _view(row)) for row in rows], limit)
 
-    async def draws(self) -> list[PublishedDraw]:
-        """What anyone needs to re-run each task's draw of targets, in the order of the draws."""
+    async def task_view(self, task_id: UUID) -> TaskView | None:
+        rows = await self._fetch(f"SELECT view FROM {self._t(TASKS)} WHERE task_id = $1", task_id)
+        return _view(rows[0]) if rows else None
+
+    async def task_ids(self, prefix: str, limit: int) -> list[UUID]:
+        """Ids that start with `prefix`: the range of uuids between the prefix padded with 0s
+        and with fs, which the primary key's index answers."""
+        digits = prefix.replace("-", "")
+        if len(digits) > 32:
+            return []
+        low, high = (UUID(digits.ljust(32, pad)) for pad in "0f")
         rows = await self._fetch(
-            f"SELECT draw FROM {self._table(REGISTER_DRAWS)} ORDER BY position"
+            f"SELECT task_id FROM {self._t(TASKS)} WHERE task_id BETWEEN $1 AND $2 "
+            "ORDER BY task_id LIMIT $3",
+            low,
+            high,
+            limit * 4,
         )
-        draws = []
-        for row in rows:
-            record = json.loads(row["draw"])
-            draws.append(PublishedDraw(**{**record, "task_id": UUID(record["task_id"])}))
-        return draws
+        return [row["task_id"] for row in rows if str(row["task_id"]).startswith(prefix)][:limit]
 
-    async def ledger(self) -> list[LedgerRow]:
-        """Every follow-up, in the order they were opened."""
+    async def inbox(self, department: str, limit: int, after: str | None) -> Page[TaskView]:
+        limit, start = limited(limit), cursor(after)
         rows = await self._fetch(
-            f"SELECT {', '.join(LEDGER_FIELDS)} FROM {self._table(LEDGER)} ORDER BY position"
+            f"SELECT d.planned_at, t.view FROM {self._t(TASK_DEPARTMENTS)} AS d "
+            f"JOIN {self._t(TASKS)} AS t ON t.task_id = d.task_id "
+            "WHERE d.department = $1 AND NOT d.closed AND d.planned_at > $2 "
+            "ORDER BY d.planned_at LIMIT $3",
+            department,
+            start,
+            limit + 1,
         )
-        return [LedgerRow(*row) for row in rows]
+        return page_of([(row["planned_at"], _view(row)) for row in rows], limit)
 
-    async def plan_statistics(self, year: int | None = None) -> list[MonthlyWorkload]:
-        """Each department's workload month by month (Beijing time); only `year`'s when given."""
+    async def due(self, day: date) -> list[UUID]:
+        rows = await self._fetch(
+            f"SELECT task_id FROM {self._t(TASKS)} "
+            "WHERE next_due IS NOT NULL AND next_due < $1 AND NOT closed ORDER BY planned_at",
+            day,
+        )
+        return [row["task_id"] for row in rows]
+
+    async def awaiting(self, year: int) -> list[UUID]:
+        rows = await self._fetch(
+            f"SELECT task_id FROM {self._t(TASK_YEARS)} WHERE year = $1 ORDER BY task_id", year
+        )
+        return [row["task_id"] for row in rows]
+
+    async def escalations(self, limit: int, after: str | None) -> Page[Escalation]:
+        limit, start = limited(limit), cursor(after)
+        rows = await self._fetch(
+            "SELECT place, task_id, task_name, department, what, deadline, at "
+            f"FROM {self._t(ESCALATIONS)} WHERE place > $1 ORDER BY place LIMIT $2",
+            start,
+            limit + 1,
+        )
+        return page_of(
+            [
+                (
+                    row["place"],
+                    Escalation(
+                        row["task_id"],
+                        row["task_name"],
+                        row["department"],
+                        row["what"],
+                        row["deadline"],
+                        row["at"].astimezone(CHINA),
+                    ),
+                )
+                for row in rows
+            ],
+            limit,
+        )
+
+    # ------------------------------------------------------------------ the public register
+    async def register(
+        self, credit_code: str | None, limit: int, after: str | None
+    ) -> Page[RegisterEntry]:
+        limit, start = limited(limit), cursor(after)
+        rows = await self._fetch(
+            f"SELECT place, entry FROM {self._t(REGISTER)} "
+            "WHERE ($1::text IS NULL OR credit_code = $1) AND place > $2 "
+            "ORDER BY place LIMIT $3",
+            credit_code,
+            start,
+            limit + 1,
+        )
+        return page_of(
+            [(row["place"], RegisterEntry.from_record(json.loads(row["entry"]))) for row in rows],
+            limit,
+        )
+
+    async def draws(self, limit: int, after: str | None) -> Page[PublishedDraw]:
+        limit, start = limited(limit), cursor(after)
+        rows = await self._fetch(
+            f"SELECT position, draw FROM {self._t(DRAWS)} WHERE position > $1 "
+            "ORDER BY position LIMIT $2",
+            start,
+            limit + 1,
+        )
+        return page_of(
+            [(row["position"], PublishedDraw.from_record(json.loads(row["draw"]))) for row in rows],
+            limit,
+        )
+
+    # ------------------------------------------------------------------ ledger and statistics
+    async def ledger(
+        self, departments: frozenset[str] | None, limit: int, after: str | None
+    ) -> Page[LedgerRow]:
+        limit, start = limited(limit), cursor(after)
+        rows = await self._fetch(
+            f"SELECT position * 1000 + number AS place, row FROM {self._t(LEDGER)} "
+            "WHERE position * 1000 + number > $1 "
+            "AND ($2::text[] IS NULL OR department = ANY($2::text[])) "
+            "ORDER BY position, number LIMIT $3",
+            start,
+            sorted(departments) if departments is not None else None,
+            limit + 1,
+        )
+        return page_of(
+            [(row["place"], LedgerRow.from_record(json.loads(row["row"]))) for row in rows], limit
+        )
+
+    async def statistics(
+        self, year: int | None, departments: frozenset[str] | None
+    ) -> list[MonthlyWorkload]:
         rows = await self._fetch(
             "SELECT department, month, tasks, targets_drawn, done, overdue "
-            f"FROM {self._table(PLAN_STATISTICS)} "
-            "WHERE $1::integer IS NULL OR left(month, 4) = lpad($1::text, 4, '0') "
+            f"FROM {self._t(STATISTICS)} "
+            "WHERE ($1::integer IS NULL OR left(month, 4) = lpad($1::text, 4, '0')) "
+            "AND ($2::text[] IS NULL OR department = ANY($2::text[])) "
             'ORDER BY department COLLATE "C", month COLLATE "C"',
             year,
+            sorted(departments) if departments is not None else None,
         )
         return [MonthlyWorkload(*row) for row in rows]
+
+    # ------------------------------------------------------------------ the processes' own
+    async def process_position(self, process: str) -> int:
+        rows = await self._fetch(
+            f"SELECT position FROM {self._t(POSITIONS)} WHERE projection = $1",
+            f"process:{process}",
+        )
+        return int(rows[0]["position"]) if rows else 0
+
+    async def advance_process(self, process: str, position: int) -> None:
+        async with self.pool.acquire() as connection, connection.transaction():
+            await connection.execute(
+                f"INSERT INTO {self._t(POSITIONS)} (projection, position) VALUES ($1, 0) "
+                "ON CONFLICT DO NOTHING",
+                f"process:{process}",
+            )
+            await advance_position(connection, self.schema, f"process:{process}", position)
+
+    async def record_fault(self, fault: Fault) -> None:
+        async with self.pool.acquire() as connection:
+            await connection.execute(
+                f"INSERT INTO {self._t(FAULTS)} (process, task_id, position, error, at) "
+                "VALUES ($1, $2, $3, $4, $5)",
+                fault.process,
+                fault.task_id,
+                fault.position,
+                fault.error,
+                fault.at,
+            )
+
+    async def faults(self, limit: int, after: str | None) -> Page[Fault]:
+        limit, start = limited(limit), cursor(after)
+        rows = await self._fetch(
+            f"SELECT place, process, task_id, position, error, at FROM {self._t(FAULTS)} "
+            "WHERE place > $1 ORDER BY place LIMIT $2",
+            start,
+            limit + 1,
+        )
+        return page_of(
+            [
+                (
+                    row["place"],
+                    Fault(
+                        row["process"],
+                        row["task_id"],
+                        row["position"],
+                        row["error"],
+                        row["at"].astimezone(CHINA),
+                    ),
+                )
+                for row in rows
+            ],
+            limit,
+        )
+
+
+class PgReadModelsSync:
+    """The read models' port for synchronous callers: every call runs on a loop of its own, in a
+    thread of its own, with a small pool opened on first use."""
+
+    def __init__(
+        self, database_url: str, mapper: Mapper[UUID], schema: str = "public", pool_size: int = 2
+    ) -> None:
+        self.database_url = database_url
+        self.mapper = mapper
+        self.schema = schema
+        self.pool_size = pool_size
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._models: PgReadModels | None = None
+        self._lock = threading.Lock()
+
+    def _run(self, work: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self._started()).result()
+
+    def _started(self) -> asyncio.AbstractEventLoop:
+        with self._lock:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(target=loop.run_forever, name="read-models", daemon=True)
+                thread.start()
+                self._loop, self._thread = loop, thread
+            return self._loop
+
+    @property
+    def models(self) -> PgReadModels:
+        if self._models is None:
+            pool = asyncio.run_coroutine_threadsafe(
+                open_pool(self.database_url, max_size=self.pool_size), self._started()
+            ).result()
+            self._models = PgReadModels(pool, self.mapper, self.schema)
+        return self._models
+
+    def close(self) -> None:
+        if self._loop is None:
+            return
+        if self._models is not None:
+            self._run(self._models.pool.close())
+            self._models = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join()
+        self._loop.close()
+        self._loop = None
+
+    def catch_up(self) -> int:
+        return self._run(self.models.catch_up())
+
+    def rebuild(self) -> int:
+        return self._run(self.models.rebuild())
+
+    def task_views(
+        self, departments: frozenset[str] | None, limit: int, after: str | None
+    ) -> Page[TaskView]:
+        return self._run(self.models.task_views(departments, limit, after))
+
+    def task_view(self, task_id: UUID) -> TaskView | None:
+        return self._run(self.models.task_view(task_id))
+
+    def task_ids(self, prefix: str, limit: int) -> list[UUID]:
+        return self._run(self.models.task_ids(prefix, limit))
+
+    def inbox(self, department: str, limit: int, after: str | None) -> Page[TaskView]:
+        return self._run(self.models.inbox(department, limit, after))
+
+    def due(self, day: date) -> list[UUID]:
+        return self._run(self.models.due(day))
+
+    def awaiting(self, year: int) -> list[UUID]:
+        return self._run(self.models.awaiting(year))
+
+    def escalations(self, limit: int, after: str | None) -> Page[Escalation]:
+        return self._run(self.models.escalations(limit, after))
+
+    def register(
+        self, credit_code: str | None, limit: int, after: str | None
+    ) -> Page[RegisterEntry]:
+        return self._run(self.models.register(credit_code, limit, after))
+
+    def draws(self, limit: int, after: str | None) -> Page[PublishedDraw]:
+        return self._run(self.models.draws(limit, after))
+
+    def ledger(
+        self, departments: frozenset[str] | None, limit: int, after: str | None
+    ) -> Page[LedgerRow]:
+        return self._run(self.models.ledger(departments, limit, after))
+
+    def statistics(
+        self, year: int | None, departments: frozenset[str] | None
+    ) -> list[MonthlyWorkload]:
+        return self._run(self.models.statistics(year, departments))
+
+    def process_position(self, process: str) -> int:
+        return self._run(self.models.process_position(process))
+
+    def advance_process(self, process: str, position: int) -> None:
+        self._run(self.models.advance_process(process, position))
+
+    def record_fault(self, fault: Fault) -> None:
+        self._run(self.models.record_fault(fault))
+
+    def faults(self, limit: int, after: str | None) -> Page[Fault]:
+        return self._run(self.models.faults(limit, after))

@@ -1,0 +1,129 @@
+"""`ssj audit …` (as the auditor, who reads everything and writes nothing) and `ssj db …` (the
+schema's owner, and the read models' rebuild)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from adapters.cli.context import TaskArg, cli, run
+
+audit_app = typer.Typer(help="审计：回放、导出、核验", no_args_is_help=True)
+db_app = typer.Typer(help="事件库：建表迁移、读模型重建", no_args_is_help=True)
+
+
+def _auditor():  # type: ignore[no-untyped-def]
+    from services.actors import Actor
+
+    return Actor.auditor()
+
+
+@audit_app.command("export")
+def audit_export(
+    out: Annotated[Path | None, typer.Option(help="输出文件；默认标准输出")] = None,
+) -> None:
+    """导出全部事件，每行一个 JSON 对象（位置、聚合、类型、时间、字段）。"""
+    import json
+
+    lines = (
+        json.dumps(e, ensure_ascii=False, sort_keys=True)
+        for e in run(lambda: cli.service.auditor.export(_auditor()), settle=False)
+    )
+    if out is None:
+        for line in lines:
+            sys.stdout.write(line + "\n")
+    else:
+        with out.open("w", encoding="utf-8") as f:
+            count = sum(1 for line in lines if f.write(line + "\n"))
+        typer.echo(f"已导出 {count} 条事件至 {out}")
+
+
+@audit_app.command("history")
+def audit_history(
+    task: TaskArg, as_of: Annotated[int | None, typer.Option(help="显示截至该版本的状态")] = None
+) -> None:
+    """回放任务的事件历史，或显示截至某一事件的状态。"""
+    from adapters.cli import render
+
+    auditor, actor = cli.service.auditor, _auditor()
+    task_id = run(lambda: cli.task_id(task), settle=False)
+    for entry in run(lambda: auditor.history(actor, task_id), settle=False):
+        if as_of is None or entry.version <= as_of:
+            typer.echo(render.history_line(entry))
+    if as_of is not None:
+        typer.echo(
+            render.task_summary(run(lambda: auditor.state_as_of(actor, task_id, as_of), settle=False))
+        )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """按 ssj-draw-v1 从事件日志重新计算每一次抽取与匹配；有任何差异时退出码为 1。"""
+    from adapters.cli import render
+    from adapters.postgres.chain import verify_chain
+
+    report = run(lambda: cli.service.auditor.verify(_auditor()), settle=False)
+    typer.echo(render.verification(report))
+    ok = report.ok
+    settings = cli.settings
+    if settings.database_url:
+        chain = run(
+            lambda: verify_chain(settings.database_url or "", settings.database_schema),
+            settle=False,
+        )
+        typer.echo(chain.describe())
+        ok = ok and chain.ok
+    raise typer.Exit(0 if ok else 1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """记录审计链当前链头（位置、链头、时间），供双随机办在库外公布（仅 PostgreSQL）。"""
+    from adapters.cli.words import when
+    from adapters.postgres.chain import checkpoint
+
+    settings = cli.settings
+    if not settings.database_url:
+        typer.echo("错误：SSJ_DATABASE_URL: 检查点只用于 PostgreSQL 事件库", err=True)
+        raise typer.Exit(2)
+    mark = run(
+        lambda: checkpoint(settings.database_url or "", settings.database_schema), settle=False
+    )
+    typer.echo(f"检查点：位置 {mark.position}，链头 {mark.head}，{when(mark.recorded_at)}")
+
+
+@db_app.command("migrate")
+def db_migrate(
+    service_password: Annotated[
+        str | None, typer.Option(help="新建服务角色时为其设置的口令")
+    ] = None,
+) -> None:
+    """以库所有者身份（SSJ_ADMIN_DATABASE_URL）建立或升级表结构，并授予服务角色仅追加与读取的权限。"""
+    from adapters.postgres.schema import SCHEMA_VERSION, migrate
+
+    settings = cli.settings
+    if not settings.admin_database_url:
+        typer.echo("错误：SSJ_ADMIN_DATABASE_URL: 迁移须以库所有者身份连接，请设置该地址", err=True)
+        raise typer.Exit(2)
+    run(
+        lambda: migrate(
+            settings.admin_database_url or "",
+            settings.service_role,
+            settings.database_schema,
+            service_password,
+        ),
+        settle=False,
+    )
+    typer.echo(
+        f"已迁移至第 {SCHEMA_VERSION} 版；服务角色 {settings.service_role} 仅可追加与读取事件"
+    )
+
+
+@db_app.command("rebuild-read-models")
+def db_rebuild_read_models() -> None:
+    """从事件日志重建全部读模型（任务、待办、公示、台账、统计）。"""
+    position = run(lambda: cli.service.read_models.rebuild(), settle=False)
+    typer.echo(f"读模型已重建至位置 {position}")

@@ -1,0 +1,348 @@
+"""`ssj plan …` and `ssj task …`: every step of a task, each as the department that takes it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, TypeVar
+from uuid import UUID
+
+import typer
+
+from adapters.cli.context import (
+    AtOption,
+    DeptOption,
+    InspectorOption,
+    RoleOption,
+    TaskArg,
+    cli,
+    run,
+)
+from adapters.cli.words import dept, parse_at, parse_date
+
+T = TypeVar("T")
+
+plan_app = typer.Typer(help="抽查工作计划", no_args_is_help=True)
+task_app = typer.Typer(help="抽查任务的每一步", no_args_is_help=True)
+
+
+def _task(reference: str) -> UUID:
+    return run(lambda: cli.task_id(reference), settle=False)
+
+
+# ---------------------------------------------------------------------------- plans
+@plan_app.command("create")
+def plan_create(
+    file: Annotated[Path, typer.Argument(help="计划文件（TOML）")], at: AtOption = None
+) -> None:
+    """按计划文件登记抽查工作计划及其任务（以计划的发起部门身份）。"""
+    from adapters.plan_file import read_plan
+
+    plan = run(lambda: read_plan(file), settle=False)
+    summary = run(
+        lambda: cli.service.tasks.register_plan(
+            cli.actor(plan.department),
+            plan.year,
+            plan.title,
+            plan.definitions,
+            at=parse_at(at),
+            document=plan.document,
+        )
+    )
+    typer.echo(f"已登记计划「{plan.title}」（{summary.plan_id}）")
+    for task_id, definition in zip(summary.task_ids, plan.definitions, strict=True):
+        typer.echo(f"  任务 {task_id}  {definition.name}")
+
+
+# ---------------------------------------------------------------------------- commit and draw
+@task_app.command("commit")
+def task_commit(
+    task: TaskArg,
+    department: DeptOption,
+    beacon_source: Annotated[str, typer.Option(help="信标来源，例如：见证人现场报数")] = "",
+    secret: Annotated[
+        str | None, typer.Option(help="64 位十六进制密钥；默认用密码学随机数生成")
+    ] = None,
+    at: AtOption = None,
+) -> None:
+    """固定抽取总体并提交随机种子承诺 H(secret)；密钥保存在本机，抽取时公开。"""
+    import secrets
+
+    from adapters.cli.secrets_file import SecretStore
+
+    task_id = _task(task)
+    key = secret or secrets.token_hex(32)
+    summary = run(
+        lambda: cli.service.tasks.commit_seed(
+            cli.actor(department, task_id=task_id), task_id, key, beacon_source, at=parse_at(at)
+        )
+    )
+    store = SecretStore.beside(cli.settings.db)
+    store.keep(task_id, key)
+    typer.echo(f"承诺值 {summary.commitment}")
+    typer.echo(
+        f"总体 {sum(summary.strata.values())} 个对象："
+        + "，".join(f"{g} 类 {n}" for g, n in summary.strata.items())
+    )
+    typer.echo(f"密钥已保存于 {store.path}（抽取时公开，此前请勿泄露）")
+
+
+@task_app.command("draw")
+def task_draw(
+    task: TaskArg,
+    department: DeptOption,
+    beacon: Annotated[str, typer.Option(help="承诺之后才公布的公开值（可为空）")] = "",
+    secret: Annotated[str | None, typer.Option(help="承诺时的密钥；默认取本机保存的")] = None,
+    at: AtOption = None,
+) -> None:
+    """公开密钥与信标，按 ssj-draw-v1 抽取检查对象。"""
+    from adapters.cli.secrets_file import SecretStore
+
+    task_id = _task(task)
+    key = secret or SecretStore.beside(cli.settings.db).get(task_id)
+    if key is None:
+        typer.echo("错误：secret: 未找到本机保存的密钥，请用 --secret 提供承诺时的密钥", err=True)
+        raise typer.Exit(2)
+    summary = run(
+        lambda: cli.service.tasks.draw_targets(
+            cli.actor(department, task_id=task_id), task_id, key, beacon, at=parse_at(at)
+        )
+    )
+    typer.echo(f"种子 {summary.seed}")
+    for s in summary.strata:
+        typer.echo(f"  {s.grade} 类：N={s.size} r={s.ratio} k={s.count}")
+    typer.echo("抽中：" + "、".join(summary.drawn))
+
+
+# ---------------------------------------------------------------------------- coordination
+@task_app.command("confirm")
+def task_confirm(task: TaskArg, department: DeptOption, at: AtOption = None) -> None:
+    """配合部门确认派发任务。"""
+    task_id = _task(task)
+    actor = run(lambda: cli.actor(department, task_id=task_id), settle=False)
+    run(lambda: cli.service.tasks.confirm(actor, task_id, at=parse_at(at)))
+    typer.echo(f"{dept(actor.speaks_for)} 已确认")
+
+
+@task_app.command("decline")
+def task_decline(
+    task: TaskArg,
+    department: DeptOption,
+    reason: Annotated[str, typer.Option(help="拒绝理由")],
+    at: AtOption = None,
+) -> None:
+    """配合部门拒绝派发任务（须说明理由）。"""
+    task_id = _task(task)
+    run(
+        lambda: cli.service.tasks.decline(
+            cli.actor(department, task_id=task_id), task_id, reason, at=parse_at(at)
+        )
+    )
+    typer.echo("已拒绝")
+
+
+@task_app.command("draw-inspectors")
+def task_draw_inspectors(task: TaskArg, department: DeptOption, at: AtOption = None) -> None:
+    """部门从本部门名录库随机抽取执法检查人员。"""
+    task_id = _task(task)
+    groups = run(
+        lambda: cli.service.tasks.draw_inspectors(
+            cli.actor(department, task_id=task_id), task_id, at=parse_at(at)
+        )
+    )
+    for g, members in enumerate(groups, start=1):
+        typer.echo(f"第 {g} 组：{'、'.join(members)}")
+
+
+@task_app.command("match")
+def task_match(task: TaskArg, department: DeptOption, at: AtOption = None) -> None:
+    """随机匹配检查组，生成一企一表（回避者不匹配）。"""
+    task_id = _task(task)
+    matches = run(
+        lambda: cli.service.tasks.match_groups(
+            cli.actor(department, task_id=task_id), task_id, at=parse_at(at)
+        )
+    )
+    for target, g in matches.items():
+        typer.echo(f"{target} → 第 {g + 1} 组")
+
+
+@task_app.command("file-grouping")
+def task_file_grouping(
+    task: TaskArg,
+    department: DeptOption,
+    vehicle: Annotated[list[str], typer.Option(help="组号=车辆安排，可多次")] = [],  # noqa: B006
+    at: AtOption = None,
+) -> None:
+    """报备人员分组及车辆安排情况。"""
+    task_id = _task(task)
+    vehicles = dict(v.split("=", 1) for v in vehicle if "=" in v)
+    run(
+        lambda: cli.service.tasks.file_grouping(
+            cli.actor(department, task_id=task_id), task_id, vehicles, at=parse_at(at)
+        )
+    )
+    typer.echo("已报备")
+
+
+# ---------------------------------------------------------------------------- fieldwork
+@task_app.command("notice")
+def task_notice(
+    task: TaskArg,
+    target: str,
+    department: DeptOption,
+    recipient: Annotated[str, typer.Option(help="受送达人")],
+    method: Annotated[str, typer.Option(help="letter 或 phone")] = "letter",
+    at: AtOption = None,
+) -> None:
+    """送达告知书（letter 书面 / phone 电话）。"""
+    task_id = _task(task)
+    run(
+        lambda: cli.service.tasks.serve_notice(
+            cli.actor(department, task_id=task_id),
+            task_id,
+            target,
+            method,
+            recipient,
+            at=parse_at(at),
+        )
+    )
+    typer.echo("已登记送达")
+
+
+@task_app.command("visit")
+def task_visit(
+    task: TaskArg,
+    target: str,
+    department: DeptOption,
+    refused: Annotated[bool, typer.Option("--refused", help="拒绝签字")] = False,
+    note: str = "",
+    at: AtOption = None,
+) -> None:
+    """登记实地检查；被检查对象拒绝签字时用 --refused 并如实记录。"""
+    task_id = _task(task)
+    run(
+        lambda: cli.service.tasks.record_visit(
+            cli.actor(department, task_id=task_id),
+            task_id,
+            target,
+            not refused,
+            note,
+            at=parse_at(at),
+        )
+    )
+    typer.echo("已登记实地检查")
+
+
+@task_app.command("result")
+def task_result(
+    task: TaskArg,
+    target: str,
+    department: DeptOption,
+    category: Annotated[str, typer.Option(help="结果类别，如 未发现问题 / 发现问题已责令改正")],
+    finding: Annotated[list[str], typer.Option(help="事项编号=检查情况，可多次")] = [],  # noqa: B006
+    correct: Annotated[str | None, typer.Option(help="更正理由：更正已录入的结果")] = None,
+    role: RoleOption = None,
+    inspector: InspectorOption = None,
+    at: AtOption = None,
+) -> None:
+    """录入本部门检查结果（公示系统结果类别）。"""
+    from adapters.cli.bus import parse_findings
+
+    task_id = _task(task)
+    found = run(lambda: parse_findings(finding), settle=False)
+
+    def record() -> None:
+        tasks, actor = cli.service.tasks, cli.actor(department, role, task_id, inspector)
+        if correct is None:
+            tasks.record_result(actor, task_id, target, category, found, at=parse_at(at))
+        else:
+            tasks.correct_result(
+                actor, task_id, target, category, found, correct, at=parse_at(at)
+            )
+
+    run(record)
+    typer.echo("已录入")
+
+
+# ---------------------------------------------------------------------------- publish, follow up, close
+@task_app.command("publish")
+def task_publish(task: TaskArg, department: DeptOption, at: AtOption = None) -> None:
+    """公示全部检查结果。"""
+    task_id = _task(task)
+    run(
+        lambda: cli.service.tasks.publish(
+            cli.actor(department, task_id=task_id), task_id, at=parse_at(at)
+        )
+    )
+    typer.echo("已公示")
+
+
+@task_app.command("follow-up")
+def task_follow_up(
+    task: TaskArg,
+    action: Annotated[str, typer.Argument(help="open、transfer 或 close")],
+    department: DeptOption,
+    target: str | None = None,
+    problem: str | None = None,
+    due: Annotated[str | None, typer.Option(help="整改期限 YYYY-MM-DD")] = None,
+    number: int | None = None,
+    to: Annotated[str | None, typer.Option(help="移送至")] = None,
+    reason: str | None = None,
+    outcome: str | None = None,
+    at: AtOption = None,
+) -> None:
+    """后续处置：open 责令整改 / transfer 移送 / close 办结（由发现问题的部门办理）。"""
+    task_id = _task(task)
+
+    def act() -> str:
+        tasks, actor = cli.service.tasks, cli.actor(department, task_id=task_id)
+        if action == "open":
+            n = tasks.open_follow_up(
+                actor,
+                task_id,
+                _need(target, "--target"),
+                _need(problem, "--problem"),
+                parse_date(_need(due, "--due"), "--due"),
+                at=parse_at(at),
+            )
+            return f"已开启后续处置 #{n}"
+        if action == "transfer":
+            tasks.transfer_follow_up(
+                actor,
+                task_id,
+                int(_need(number, "--number")),
+                _need(to, "--to"),
+                _need(reason, "--reason"),
+                at=parse_at(at),
+            )
+            return "已移送"
+        if action == "close":
+            tasks.close_follow_up(
+                actor,
+                task_id,
+                int(_need(number, "--number")),
+                _need(outcome, "--outcome"),
+                at=parse_at(at),
+            )
+            return "已办结"
+        raise ValueError(f"action: 应为 open、transfer 或 close（收到“{action}”）")
+
+    typer.echo(run(act))
+
+
+def _need(value: T | None, option: str) -> T:
+    if value is None:
+        raise ValueError(f"{option}: 此操作必须提供")
+    return value
+
+
+@task_app.command("close")
+def task_close(task: TaskArg, department: DeptOption, at: AtOption = None) -> None:
+    """结案。"""
+    task_id = _task(task)
+    run(
+        lambda: cli.service.tasks.close_task(
+            cli.actor(department, task_id=task_id), task_id, at=parse_at(at)
+        )
+    )
+    typer.echo("已结案")

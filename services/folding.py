@@ -1,0 +1,166 @@
+"""A batch of the log folded into the rows it changes, for a store that keeps read models in tables.
+
+A store loads what the batch's tasks already have, hands it here with the batch, and writes back
+only what changed, with its position, in one transaction. The read models' own rules (what a
+department owes, how a correction reads, what counts as a month's work) stay in their modules;
+this is how a batch of them becomes rows, the same for every store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from domain.task import Task
+from services.ledger import FollowUpLedger, LedgerRow
+from services.log import Logged
+from services.register import PublicRegister, PublishedDraw, RegisterEntry
+from services.statistics import MonthlyWorkload, PlanStatistics
+from services.task_views import Escalation, TaskIndex, TaskView
+
+ORDINALS = 100_000
+"""Entries of one publication at most: a register entry's place is position × ORDINALS + ordinal."""
+
+
+def task_ids(batch: Sequence[Logged]) -> list[UUID]:
+    return list(dict.fromkeys(logged.event.originator_id for logged in batch))
+
+
+# ---------------------------------------------------------------------------- task views
+@dataclass
+class ViewChanges:
+    views: dict[UUID, TaskView] = field(default_factory=dict)
+    """Every view the batch changed, whole."""
+    planned: dict[UUID, int] = field(default_factory=dict)
+    """New tasks -> the position of their Planned event: their place in every list."""
+    escalations: list[tuple[int, int, Escalation]] = field(default_factory=list)
+    """(position, n-th of that event, escalation)."""
+
+
+def fold_views(stored: Mapping[UUID, TaskView], batch: Sequence[Logged]) -> ViewChanges:
+    index = TaskIndex()
+    before = {task: view.to_record() for task, view in stored.items()}
+    index.tasks.update({task: TaskView.from_record(record) for task, record in before.items()})
+    changes = ViewChanges()
+    for logged in batch:
+        told = len(index.escalations)
+        index.process(logged)
+        task = logged.event.originator_id
+        if task in index.tasks and task not in before:
+            changes.planned.setdefault(task, logged.position)
+        changes.escalations += [
+            (logged.position, n, e) for n, e in enumerate(index.escalations[told:])
+        ]
+    changes.views = {
+        task: view for task, view in index.tasks.items() if view.to_record() != before.get(task)
+    }
+    return changes
+
+
+# ---------------------------------------------------------------------------- public register
+@dataclass(frozen=True)
+class Placed:
+    """A register entry and its place: its publication's position and its place in it."""
+
+    entry: RegisterEntry
+    place: int
+
+
+@dataclass
+class RegisterChanges:
+    names: dict[UUID, str] = field(default_factory=dict)
+    entries: list[Placed] = field(default_factory=list)
+    draws: dict[UUID, tuple[int, PublishedDraw]] = field(default_factory=dict)
+
+
+def fold_register(
+    names: Mapping[UUID, str], stored: Sequence[Placed], batch: Sequence[Logged]
+) -> RegisterChanges:
+    register = PublicRegister()
+    register.task_names.update(names)
+    places: dict[tuple[str, UUID], int] = {}
+    before: dict[tuple[str, UUID], RegisterEntry] = {}
+    for placed in stored:
+        key = (placed.entry.credit_code, placed.entry.task_id)
+        entry = dataclasses.replace(
+            placed.entry,
+            results=dict(placed.entry.results),
+            corrections=list(placed.entry.corrections),
+        )
+        register.entries.setdefault(entry.credit_code, []).append(entry)
+        places[key] = placed.place
+        before[key] = placed.entry
+    changes = RegisterChanges()
+    for logged in batch:
+        register.process(logged)
+        event = logged.event
+        if isinstance(event, Task.ResultsPublished):
+            for ordinal, published in enumerate(event.entries):
+                key = (published["target"], event.originator_id)
+                places.setdefault(key, logged.position * ORDINALS + ordinal)
+        if isinstance(event, Task.TargetsDrawn):
+            changes.draws[event.originator_id] = (
+                logged.position,
+                register.draws[event.originator_id],
+            )
+    changes.names = {t: n for t, n in register.task_names.items() if names.get(t) != n}
+    for entries in register.entries.values():
+        for entry in entries:
+            key = (entry.credit_code, entry.task_id)
+            if entry != before.get(key):
+                changes.entries.append(Placed(entry, places[key]))
+    return changes
+
+
+# ---------------------------------------------------------------------------- follow-up ledger
+@dataclass
+class LedgerChanges:
+    names: dict[UUID, str] = field(default_factory=dict)
+    rows: list[tuple[int, LedgerRow]] = field(default_factory=list)
+    """(position of the FollowUpOpened, the row as it now stands)."""
+
+
+def fold_ledger(
+    names: Mapping[UUID, str], stored: Sequence[tuple[int, LedgerRow]], batch: Sequence[Logged]
+) -> LedgerChanges:
+    ledger = FollowUpLedger()
+    ledger.task_names.update(names)
+    opened: dict[tuple[UUID, int], int] = {}
+    before: dict[tuple[UUID, int], LedgerRow] = {}
+    for position, row in stored:
+        key = (row.task_id, row.number)
+        ledger.rows[key] = dataclasses.replace(row)
+        before[key] = row
+        opened[key] = position
+    for logged in batch:
+        known = len(ledger.rows)
+        ledger.process(logged)
+        for key in list(ledger.rows)[known:]:
+            opened[key] = logged.position
+    return LedgerChanges(
+        {t: n for t, n in ledger.task_names.items() if names.get(t) != n},
+        [(opened[k], row) for k, row in ledger.rows.items() if row != before.get(k)],
+    )
+
+
+# ---------------------------------------------------------------------------- plan statistics
+@dataclass
+class StatisticsChanges:
+    departments: dict[UUID, tuple[str, ...]] = field(default_factory=dict)
+    increments: list[MonthlyWorkload] = field(default_factory=list)
+    """Counts to add to what the store holds for each (department, month)."""
+
+
+def fold_statistics(
+    departments: Mapping[UUID, tuple[str, ...]], batch: Sequence[Logged]
+) -> StatisticsChanges:
+    statistics = PlanStatistics()
+    statistics.departments.update(departments)
+    for logged in batch:
+        statistics.process(logged)
+    return StatisticsChanges(
+        {t: d for t, d in statistics.departments.items() if departments.get(t) != d},
+        list(statistics.months.values()),
+    )

@@ -1,0 +1,119 @@
+"""Queries: what each actor may read of the read models, a page at a time.
+
+Every front asks here, never the read models directly, so that who sees what is decided once
+(services/permissions.py): a department sees its own tasks and rows, the office and the auditor
+see all, the public sees the register. Each answer costs what the page holds, not the log.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from domain.errors import InvalidValueError
+from services.actors import Actor
+from services.errors import NotFoundError
+from services.ledger import LedgerRow
+from services.permissions import Action, Parties, departments_seen, require
+from services.read_models import DEFAULT_LIMIT, Fault, Page, ReadModels
+from services.register import PublishedDraw, RegisterEntry
+from services.statistics import MonthlyWorkload
+from services.task_views import Escalation, InboxItem, TaskView, inbox_item
+
+_HEX = set("0123456789abcdef-")
+
+
+def view_parties(view: TaskView) -> Parties:
+    return Parties(
+        lead=view.lead,
+        cooperating=view.cooperating,
+        received=tuple(d for d in view.visible_to() if d != view.lead),
+        participating=view.participating,
+    )
+
+
+class Queries:
+    def __init__(self, read_models: ReadModels) -> None:
+        self.read_models = read_models
+
+    # ------------------------------------------------------------------ tasks
+    def tasks(
+        self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> Page[TaskView]:
+        """Every task the actor may see, in plan order."""
+        return self.read_models.task_views(departments_seen(actor, Action.LIST_TASKS), limit, after)
+
+    def task(self, actor: Actor, task_id: UUID) -> TaskView:
+        view = self.read_models.task_view(task_id)
+        if view is None:
+            raise NotFoundError("抽查任务", task_id)
+        require(actor, Action.READ_TASK, view_parties(view))
+        return view
+
+    def resolve(self, reference: str) -> UUID:
+        """A task by its id or a unique prefix of it, as staff copy it from `ssj task list`.
+        Only the id: what may be read or done on the task, the policy decides next."""
+        prefix = reference.strip().lower()
+        if not prefix or not set(prefix) <= _HEX:
+            raise InvalidValueError("task", "任务编号（UUID 或其唯一前缀）", reference)
+        found = self.read_models.task_ids(prefix, 2)
+        if len(found) != 1:
+            why = "没有这个任务" if not found else "前缀不唯一，请多写几位"
+            raise NotFoundError("抽查任务", f"{reference}（{why}）")
+        return found[0]
+
+    def inbox(
+        self,
+        actor: Actor,
+        department: str,
+        limit: int = DEFAULT_LIMIT,
+        after: str | None = None,
+    ) -> Page[InboxItem]:
+        """The department's open tasks, with what it still owes on each."""
+        require(actor, Action.READ_INBOX, Parties.owned_by(department))
+        views = self.read_models.inbox(department, limit, after)
+        return Page(tuple(inbox_item(v, department) for v in views.items), views.next)
+
+    def escalations(
+        self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> Page[Escalation]:
+        require(actor, Action.READ_ESCALATIONS)
+        return self.read_models.escalations(limit, after)
+
+    def faults(
+        self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> Page[Fault]:
+        """What the service's processes could not do, task by task: the office follows it up."""
+        require(actor, Action.READ_ESCALATIONS)
+        return self.read_models.faults(limit, after)
+
+    # ------------------------------------------------------------------ the public register
+    def register(
+        self,
+        actor: Actor,
+        credit_code: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        after: str | None = None,
+    ) -> Page[RegisterEntry]:
+        require(actor, Action.READ_REGISTER)
+        return self.read_models.register(credit_code, limit, after)
+
+    def draws(
+        self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> Page[PublishedDraw]:
+        require(actor, Action.READ_REGISTER)
+        return self.read_models.draws(limit, after)
+
+    # ------------------------------------------------------------------ ledger and statistics
+    def ledger(
+        self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None
+    ) -> Page[LedgerRow]:
+        return self.read_models.ledger(departments_seen(actor, Action.READ_LEDGER), limit, after)
+
+    def statistics(self, actor: Actor, year: int | None = None) -> list[MonthlyWorkload]:
+        return self.read_models.statistics(year, departments_seen(actor, Action.READ_STATISTICS))
+
+    def due(self, actor: Actor, day: date) -> list[UUID]:
+        require(actor, Action.CHECK_DEADLINES)
+        return self.read_models.due(day)
+

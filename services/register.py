@@ -1,0 +1,120 @@
+"""公示: the public register of published results, and the inputs of every draw.
+
+What the public sees: never an inspector's name, id or phone, never anything unpublished."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain.task import Task
+from domain.values import local_day
+from services.projection import Dispatching
+
+
+@dataclass
+class RegisterEntry:
+    """One published result of one target, as the public sees it: never an inspector's name."""
+
+    credit_code: str
+    name: str
+    task_id: UUID
+    task_name: str
+    results: dict[str, str]
+    """Department -> result category."""
+    published_on: date
+    corrections: list[str] = field(default_factory=list)
+
+    def as_record(self) -> dict[str, Any]:
+        """Plain JSON values, for a store that keeps the entry as a document."""
+        return {**asdict(self), "task_id": str(self.task_id), "published_on": str(self.published_on)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> RegisterEntry:
+        return cls(
+            record["credit_code"],
+            record["name"],
+            UUID(record["task_id"]),
+            record["task_name"],
+            dict(record["results"]),
+            date.fromisoformat(record["published_on"]),
+            list(record["corrections"]),
+        )
+
+
+@dataclass(frozen=True)
+class PublishedDraw:
+    """What anyone needs to re-run a task's draw of targets (DRAW-SPEC.md)."""
+
+    task_id: UUID
+    task_name: str
+    rule: str
+    directory_position: int
+    population_digest: str
+    strata: dict[str, dict[str, Any]]
+    commitment: str
+    secret: str
+    beacon: str
+    seed: str
+    drawn: dict[str, list[str]]
+
+    def as_record(self) -> dict[str, Any]:
+        return {**asdict(self), "task_id": str(self.task_id)}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> PublishedDraw:
+        return cls(**{**record, "task_id": UUID(record["task_id"])})
+
+
+class PublicRegister(Dispatching):
+    """公示: published results under each target, and the inputs of every draw."""
+
+    def __init__(self) -> None:
+        self.task_names: dict[UUID, str] = {}
+        self.entries: dict[str, list[RegisterEntry]] = {}
+        self.draws: dict[UUID, PublishedDraw] = {}
+
+    def of_target(self, credit_code: str) -> list[RegisterEntry]:
+        return list(self.entries.get(credit_code, []))
+
+    def all_entries(self) -> list[RegisterEntry]:
+        return [e for entries in self.entries.values() for e in entries]
+
+    def when_Planned(self, e: Task.Planned) -> None:
+        self.task_names[e.originator_id] = e.definition["name"]
+
+    def when_TargetsDrawn(self, e: Task.TargetsDrawn) -> None:
+        self.draws[e.originator_id] = PublishedDraw(
+            e.originator_id,
+            self.task_names[e.originator_id],
+            e.rule,
+            e.directory_position,
+            e.population_digest,
+            e.strata,
+            e.commitment,
+            e.secret,
+            e.beacon,
+            e.seed,
+            e.drawn,
+        )
+
+    def when_ResultsPublished(self, e: Task.ResultsPublished) -> None:
+        for entry in e.entries:
+            self.entries.setdefault(entry["target"], []).append(
+                RegisterEntry(
+                    entry["target"],
+                    entry["name"],
+                    e.originator_id,
+                    self.task_names[e.originator_id],
+                    dict(entry["results"]),
+                    local_day(e.at),
+                )
+            )
+
+    def when_ResultCorrected(self, e: Task.ResultCorrected) -> None:
+        for entry in self.entries.get(e.target, []):
+            if entry.task_id == e.originator_id:
+                entry.results[e.department] = e.category
+                entry.corrections.append(f"{local_day(e.at)} {e.department} 更正：{e.reason}")
