@@ -11,7 +11,10 @@ Connect as the department's NATS user with its own inbox prefix (`connect_with` 
 A command is sent once through JetStream (its command_id is the message's Nats-Msg-Id, so a
 resend within two minutes is dropped by the server, and the service applies it once anyway) and
 answered by a Receipt on `ssj.dept.<dept>.receipts`. The feed is the durable consumer
-`dept-<dept>`: what was not acked is delivered again, to this or the next listener.
+`dept-<dept>`: what was not acked is delivered again, to this or the next listener; and after a
+server crash the consumer may deliver again what was acked already. So the feed drops every
+message whose Nats-Msg-Id it has handled before (the client's `seen`, kept for as long as the
+client lives; a system that restarts passes a set it keeps itself).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping, MutableSet
 from datetime import date, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 from nats import errors
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js.api import PubAck
 from nats.js.errors import NoStreamResponseError, NotFoundError
 from pydantic import ValidationError
@@ -90,9 +94,11 @@ def parse_feed(payload: bytes, subject: str = "") -> FeedItem:
 
 
 class DepartmentClient:
-    def __init__(self, nc: Client, department: str) -> None:
+    def __init__(self, nc: Client, department: str, seen: MutableSet[str] | None = None) -> None:
         self.nc = nc
         self.department = department
+        self.seen: MutableSet[str] = set() if seen is None else seen
+        """The feed's message ids handled so far (`message_id`): a repeat is dropped."""
         self._js = nc.jetstream()
 
     async def send(self, command: Command, timeout: float = DEFAULT_TIMEOUT) -> Receipt:
@@ -256,13 +262,16 @@ class DepartmentClient:
         """The department's notices and receipts, oldest first, from its durable consumer.
 
         Each message is acked when the next one is asked for, so one that was being handled when
-        the caller stopped is delivered again later (after the consumer's ack wait). `limit`
-        stops after that many, acking the last; `until_idle` stops when `timeout` seconds pass
-        with nothing new. Close the iterator (`contextlib.aclosing`) when stopping early.
+        the caller stopped is delivered again later (after the consumer's ack wait). One handled
+        before (its id is in `seen`) is acked and dropped. `limit` stops after that many, acking
+        the last; `until_idle` stops when `timeout` seconds pass with nothing new. Close the
+        iterator (`contextlib.aclosing`) when stopping early.
         """
         consumer = dept_consumer(self.department)
         await self._check_consumer(consumer)
-        feed = pull_feed(self.nc, DEPT, consumer, parse_feed, batch, timeout, limit, until_idle)
+        feed = pull_feed(
+            self.nc, DEPT, consumer, parse_feed, batch, timeout, limit, until_idle, self.seen
+        )
         async with contextlib.aclosing(feed):
             async for item in feed:
                 yield item
@@ -291,13 +300,16 @@ async def pull_feed(
     timeout: float,
     limit: int | None,
     until_idle: bool,
+    seen: MutableSet[str],
 ) -> AsyncGenerator[T, None]:
-    """A durable pull consumer's messages, parsed, each acked when the next one is asked for."""
+    """A durable pull consumer's messages, parsed, each acked when the next one is asked for;
+    each id is added to `seen` as it is acked, and a message whose id is there already is acked
+    without being parsed or yielded."""
     feed = await nc.jetstream().pull_subscribe_bind(consumer, stream=stream)
     try:
-        seen = 0
-        while limit is None or seen < limit:
-            want = batch if limit is None else min(batch, limit - seen)
+        handled = 0
+        while limit is None or handled < limit:
+            want = batch if limit is None else min(batch, limit - handled)
             try:
                 messages = await feed.fetch(want, timeout=timeout)
             except TimeoutError:  # a fetch raises asyncio's, not only nats-py's
@@ -306,14 +318,25 @@ async def pull_feed(
             if not messages and until_idle:
                 return
             for message in messages:
-                yield parse(message.data, message.subject)
+                key = message_id(message)
+                if key not in seen:
+                    yield parse(message.data, message.subject)
+                    handled += 1
+                seen.add(key)  # before the ack: one handled and then not acked is a repeat
                 await message.ack()
                 _honour_cancellation()
-                seen += 1
     finally:
         if not nc.is_closed:
             with contextlib.suppress(errors.Error):
                 await feed.unsubscribe()
+
+
+def message_id(message: Msg) -> str:
+    """What tells a repeat: the Nats-Msg-Id the service gives every message it publishes (the
+    `id` of a notice or escalation, `receipt:<command_id>:<n>` of a receipt), or else the
+    message's place in its stream."""
+    given = (message.headers or {}).get("Nats-Msg-Id")
+    return given or f"seq:{message.metadata.stream}:{message.metadata.sequence.stream}"
 
 
 async def escalations(
@@ -323,9 +346,11 @@ async def escalations(
     timeout: float = 5.0,
     limit: int | None = None,
     until_idle: bool = False,
+    seen: MutableSet[str] | None = None,
 ) -> AsyncGenerator[Escalation, None]:
     """The coordinating office's feed (双随机办): every deadline a department let pass, from the
-    durable consumer `office`, acked as `DepartmentClient.listen` acks."""
+    durable consumer `office`, acked and rid of repeats as `DepartmentClient.listen` does
+    (`seen`: the ids handled before, kept by the caller across calls)."""
 
     def parse(payload: bytes, subject: str) -> Escalation:
         try:
@@ -333,7 +358,17 @@ async def escalations(
         except ValidationError as error:
             raise UnreadableDocumentError(f"{subject}: 无法读取的上报消息（{error}）") from None
 
-    feed = pull_feed(nc, OFFICE, OFFICE_CONSUMER, parse, batch, timeout, limit, until_idle)
+    feed = pull_feed(
+        nc,
+        OFFICE,
+        OFFICE_CONSUMER,
+        parse,
+        batch,
+        timeout,
+        limit,
+        until_idle,
+        set() if seen is None else seen,
+    )
     async with contextlib.aclosing(feed):
         async for item in feed:
             yield item

@@ -18,6 +18,7 @@ from adapters.nats.messages import (
     DeadLetter,
     Receipt,
     RefusalDocument,
+    command_digest,
     dead_letter_subject,
     parse_command,
     receipts_subject,
@@ -74,6 +75,12 @@ class Known:
 
     receipt: Receipt | None
     applied: bool
+    digest: str | None = None
+    """command_digest of the command the receipt answered; None for a receipt stored before the
+    intake kept digests, whose command can no longer be compared."""
+
+
+REUSED = "本部门未用过的指令编号：该编号已用于另一条内容不同的指令"
 
 
 # ---------------------------------------------------------------------------- one message
@@ -122,7 +129,11 @@ def read(message: Msg) -> Delivery:
 
 
 def repeat(delivery: Delivery, command: Command, known: Known) -> None:
-    if known.receipt is None:  # applied, and the intake stopped before its receipt was stored
+    """A command id the store knows: the same command again gets its first receipt, marked
+    duplicate; another command under that id is refused, and nothing is applied."""
+    if known.receipt is None:
+        # Applied, and the intake stopped before its receipt (and digest) was stored: what the
+        # first command said is not known, so this one cannot be told apart from it.
         delivery.answer(command, "done", duplicate=True)
     elif known.receipt.department != delivery.department:
         # Another department's command id: its answer is not this department's to read.
@@ -130,8 +141,21 @@ def repeat(delivery: Delivery, command: Command, known: Known) -> None:
             command,
             InvalidValueError("command_id", "本部门未用过的指令编号", str(command.command_id)),
         )
+    elif known.digest is not None and known.digest != command_digest(command):
+        delivery.refuse(command, InvalidValueError("command_id", REUSED))
     else:
         delivery.receipt = known.receipt.model_copy(update={"duplicate": True})
+
+
+def echo(delivery: Delivery, command: Command, first: Delivery, sent_first: Command) -> None:
+    """A command id twice in one batch: the first (in the order sent) was applied; this one
+    shares its fate if it says the same, and is refused if it says something else."""
+    if command_digest(command) != command_digest(sent_first):
+        delivery.refuse(command, InvalidValueError("command_id", REUSED))
+    elif first.receipt is None:
+        delivery.failure = first.failure
+    else:
+        delivery.receipt = first.receipt.model_copy(update={"duplicate": True})
 
 
 def give_up(delivery: Delivery, error: Exception) -> None:

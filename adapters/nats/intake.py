@@ -8,12 +8,17 @@ field); a message nobody can use goes to the dead letters (`ssj.dead.cmd.…`, S
 
 Once, whatever happens:
 
-1. A command id with a receipt in `ssj_receipts` is answered with that receipt again; one in
-   `ssj_commands` without a receipt (the intake stopped after the command was stored) is answered
-   done. Either way it is marked duplicate and nothing is applied.
+1. A command id with a receipt in `ssj_receipts` is answered with that receipt again, marked
+   duplicate, when the command says the same as the one answered (the receipt's `digest`,
+   messages.command_digest); when it says something else (another task, target, category, an
+   `at` given or left out, …) it is refused, naming `command_id`. Nothing is applied either way.
+   An id in `ssj_commands` without a receipt (the intake stopped after the command was stored)
+   is answered done, duplicate: with no digest, another command reusing that id cannot be told
+   apart, and neither can one that meets a receipt stored before digests were kept.
 2. Every other command is applied with its id (`COMMAND_ID`): the store records the id in the
    same transaction as the events and refuses a second one (CommandAlreadyAppliedError), so two
-   intakes racing on the same command apply it once.
+   intakes racing on the same command apply it once. The same id twice in one batch: the first
+   sent is applied, the other answered as in 1.
 3. The receipts are stored, then published, and the server's acks awaited; only then is the
    command message acked. A crash before the ack redelivers the message, which step 1 answers;
    the receipt's `Nats-Msg-Id` is the same on redelivery, so the server keeps it once.
@@ -47,8 +52,8 @@ from nats.js.api import PubAck
 from adapters.bootstrap import Service
 from adapters.clock import china_now
 from adapters.nats.commands import apply_command
-from adapters.nats.deliveries import Delivery, Known, give_up, outgoing, read, repeat
-from adapters.nats.messages import Command, Receipt
+from adapters.nats.deliveries import Delivery, Known, echo, give_up, outgoing, read, repeat
+from adapters.nats.messages import Command, Receipt, command_digest
 from adapters.nats.streams import CMD, INTAKE, INTAKE_MAX_DELIVER
 from adapters.postgres.read_model_schema import qualified
 from adapters.postgres.read_models import open_pool
@@ -171,31 +176,28 @@ class Intake:
     async def answer(self, jobs: Sequence[Job]) -> None:
         """Answer repeats from the store, apply the rest, each command id once."""
         known = await self.known(command.command_id for _, command in jobs)
-        first: dict[UUID, Delivery] = {}
-        echoes: list[tuple[Delivery, Delivery]] = []
+        first: dict[UUID, Job] = {}
+        echoes: list[tuple[Job, Job]] = []
         to_apply: list[Job] = []
         for delivery, command in jobs:
             if command.command_id in known:
                 repeat(delivery, command, known[command.command_id])
             elif command.command_id in first:
-                echoes.append((delivery, first[command.command_id]))
+                echoes.append(((delivery, command), first[command.command_id]))
             else:
-                first[command.command_id] = delivery
+                first[command.command_id] = (delivery, command)
                 to_apply.append((delivery, command))
         await self.apply(to_apply)
-        await self.recheck_refusals(to_apply)
-        for echo, original in echoes:
-            if original.receipt is None:
-                echo.failure = original.failure
-            else:
-                echo.receipt = original.receipt.model_copy(update={"duplicate": True})
+        await self.recheck_races(to_apply)
+        for (delivery, command), (original, sent_first) in echoes:
+            echo(delivery, command, original, sent_first)
 
     async def known(self, command_ids: Iterable[UUID]) -> dict[UUID, Known]:
         ids = list(set(command_ids))
         if not ids:
             return {}
         rows = await self.pool.fetch(
-            f"SELECT id::text, r.receipt::text, c.command_id IS NOT NULL "
+            f"SELECT id::text, r.receipt::text, c.command_id IS NOT NULL, r.digest "
             f"FROM unnest($1::uuid[]) AS id "
             f"LEFT JOIN {self.receipts} AS r ON r.command_id = id "
             f"LEFT JOIN {self.commands} AS c ON c.command_id = id "
@@ -204,7 +206,7 @@ class Intake:
         )
         return {
             UUID(row[0]): Known(
-                None if row[1] is None else Receipt.model_validate_json(row[1]), row[2]
+                None if row[1] is None else Receipt.model_validate_json(row[1]), row[2], row[3]
             )
             for row in rows
         }
@@ -249,20 +251,25 @@ class Intake:
             finally:
                 COMMAND_ID.reset(token)
 
-    async def recheck_refusals(self, jobs: Sequence[Job]) -> None:
-        """A command refused because another intake applied the same id a moment before (a
-        repeat sent while the first was under way) was done, and must say so."""
-        refused = {
+    async def recheck_races(self, jobs: Sequence[Job]) -> None:
+        """A command whose id another intake applied a moment before (a repeat sent while the
+        first was under way) met that id in the store, or was refused by the rules because the
+        first was applied: it is a repeat, answered as one (`repeat`) from what is stored now."""
+        raced = {
             command.command_id: (delivery, command)
             for delivery, command in jobs
-            if delivery.judged and delivery.receipt and delivery.receipt.status == "refused"
+            if delivery.receipt is not None
+            and (
+                (delivery.judged and delivery.receipt.status == "refused")
+                or (not delivery.judged and delivery.receipt.duplicate)
+            )
         }
-        if not refused:
+        if not raced:
             return
-        for command_id, known in (await self.known(refused)).items():
+        for command_id, known in (await self.known(raced)).items():
             if known.applied:
-                delivery, command = refused[command_id]
-                delivery.answer(command, "done", duplicate=True)
+                delivery, command = raced[command_id]
+                repeat(delivery, command, known)
                 delivery.judged = False
 
     # ------------------------------------------------------------------ settling
@@ -292,15 +299,22 @@ class Intake:
                 log.warning("intake: message %d not acked: %s", delivery.sequence, error)
 
     async def store(self, deliveries: Sequence[Delivery]) -> None:
-        receipts = [d.receipt for d in deliveries if d.receipt is not None]
-        if not receipts:
+        """Each receipt with the digest of the command it answers, to tell repeats apart."""
+        answered = [
+            (d.receipt, d.command)
+            for d in deliveries
+            if d.receipt is not None and d.command is not None
+        ]
+        if not answered:
             return
         await self.pool.execute(
-            f"INSERT INTO {self.receipts} (command_id, receipt) "
-            "SELECT id, receipt::jsonb FROM unnest($1::uuid[], $2::text[]) AS r(id, receipt) "
+            f"INSERT INTO {self.receipts} (command_id, receipt, digest) "
+            "SELECT id, receipt::jsonb, digest "
+            "FROM unnest($1::uuid[], $2::text[], $3::text[]) AS r(id, receipt, digest) "
             "ON CONFLICT (command_id) DO NOTHING",
-            [r.command_id for r in receipts],
-            [r.model_dump_json(by_alias=True) for r in receipts],
+            [receipt.command_id for receipt, _ in answered],
+            [receipt.model_dump_json(by_alias=True) for receipt, _ in answered],
+            [command_digest(command) for _, command in answered],
         )
 
     async def publish(self, deliveries: Sequence[Delivery]) -> list[bool]:

@@ -2,7 +2,10 @@
 
 Another department's system reads and writes them without our code: every document names its
 schema (`ssj.event/1`, `ssj.cmd/1`, …), times are ISO 8601 with their zone, ids are strings, and
-`python -m adapters.nats.messages` prints the JSON Schema of each.
+`python -m adapters.nats.messages` prints the JSON Schema of each. A command sent on the bus must
+carry `schema` and `command`; only Python code building one here may leave them out. What the
+service sends always has every field, and its schema says so. deploy/nats/README.md has the rest
+of what a department's system must do: Nats-Msg-Id, `at`, repeats.
 
 Subjects (DESIGN.md, "Message bus"):
 
@@ -18,17 +21,28 @@ Subjects (DESIGN.md, "Message bus"):
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
-from datetime import date
-from typing import Annotated, Any, Literal
+from datetime import UTC, date
+from typing import Annotated, Any, Literal, get_args
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationInfo,
+    model_validator,
+)
 
 
 class Document(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, json_schema_serialization_defaults_required=True
+    )
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json(by_alias=True).encode()
@@ -117,44 +131,64 @@ class DeadLetter(Document):
 
 # ---------------------------------------------------------------------------- what departments say
 class CommandBase(Document):
-    schema_: Literal["ssj.cmd/1"] = Field(default="ssj.cmd/1", alias="schema")
-    command_id: UUID = Field(description="Chosen by the sender; a command is applied once")
+    """`schema` and `command` are required on the wire: the intake refuses a document without
+    them, naming the field. Python code may leave them out when it builds a command."""
+
+    schema_: Literal["ssj.cmd/1"] = Field(alias="schema")
+    command_id: UUID = Field(
+        description="Chosen by the sender, once per command: a repeat with the same content is "
+        "answered with the first receipt, one with other content is refused (field command_id)"
+    )
     department: str = Field(description="Must be the department of the subject it is sent on")
     task_id: UUID
     at: AwareDatetime | None = Field(
-        default=None, description="When it happened; the service's clock at intake if absent"
+        default=None,
+        description="When it happened; the service's clock at intake if absent. Never earlier "
+        "than the task's latest recorded moment",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _named_in_python(cls, data: Any, info: ValidationInfo) -> Any:
+        """The constants a command built in Python need not repeat; JSON must carry them."""
+        if info.mode != "python" or not isinstance(data, dict):
+            return data
+        constants = {"schema": "ssj.cmd/1"}
+        if "command" in cls.model_fields:
+            [name] = get_args(cls.model_fields["command"].annotation)
+            constants["command"] = name
+        return {**constants, **data}
 
 
 class Confirm(CommandBase):
-    command: Literal["confirm"] = "confirm"
+    command: Literal["confirm"]
 
 
 class Decline(CommandBase):
-    command: Literal["decline"] = "decline"
+    command: Literal["decline"]
     reason: str
 
 
 class DrawInspectors(CommandBase):
-    command: Literal["draw_inspectors"] = "draw_inspectors"
+    command: Literal["draw_inspectors"]
 
 
 class RecordVisit(CommandBase):
-    command: Literal["record_visit"] = "record_visit"
+    command: Literal["record_visit"]
     target: str
     signed: bool
     note: str = ""
 
 
 class RecordResult(CommandBase):
-    command: Literal["record_result"] = "record_result"
+    command: Literal["record_result"]
     target: str
     category: str
     findings: dict[str, str]
 
 
 class CorrectResult(CommandBase):
-    command: Literal["correct_result"] = "correct_result"
+    command: Literal["correct_result"]
     target: str
     category: str
     findings: dict[str, str]
@@ -162,14 +196,14 @@ class CorrectResult(CommandBase):
 
 
 class OpenFollowUp(CommandBase):
-    command: Literal["open_follow_up"] = "open_follow_up"
+    command: Literal["open_follow_up"]
     target: str
     problem: str
     due: date
 
 
 class CloseFollowUp(CommandBase):
-    command: Literal["close_follow_up"] = "close_follow_up"
+    command: Literal["close_follow_up"]
     number: int
     outcome: str
 
@@ -203,6 +237,18 @@ def parse_command(payload: bytes) -> Command:
     return COMMAND.validate_json(payload)
 
 
+def command_digest(command: Command) -> str:
+    """SHA-256 (hex) of what the command says, to tell a repeat from another command that reuses
+    its id: every field as pydantic reads it (so key order, spacing and the spelling of a UUID do
+    not count, and a field left to its default counts as that default), `at` as an instant (the
+    same moment in another zone is the same), and `at` absent is not `at` given."""
+    content = command.model_dump(mode="json", by_alias=True)
+    if command.at is not None:
+        content["at"] = command.at.astimezone(UTC).isoformat()
+    canonical = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 # ---------------------------------------------------------------------------- subjects
 def event_subject(aggregate: str, event: str) -> str:
     return f"ssj.events.{aggregate}.{event}"
@@ -228,8 +274,10 @@ def dead_letter_subject(subject: str) -> str:
 
 
 def json_schemas() -> dict[str, Any]:
+    """What the service sends, as it writes it (every field present), and the commands, as
+    the intake reads them (what may be left out has its default)."""
     documents: dict[str, Any] = {
-        model.__name__: model.model_json_schema(by_alias=True)
+        model.__name__: model.model_json_schema(by_alias=True, mode="serialization")
         for model in (EventDocument, DeptNotice, Escalation, Receipt, DeadLetter)
     }
     documents["Command"] = COMMAND.json_schema(by_alias=True)

@@ -60,8 +60,12 @@ CREATE TABLE IF NOT EXISTS {schema}.ssj_commands (
 CREATE TABLE IF NOT EXISTS {schema}.ssj_receipts (
     command_id uuid PRIMARY KEY,
     receipt jsonb NOT NULL,
-    recorded_at timestamptz NOT NULL DEFAULT now()
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    digest text
 );
+-- The answered command's digest (adapters/nats/messages.py, command_digest), added to tables
+-- made before it; NULL in older rows, whose commands cannot be compared.
+ALTER TABLE {schema}.ssj_receipts ADD COLUMN IF NOT EXISTS digest text;
 CREATE TABLE IF NOT EXISTS {schema}.ssj_relay (
     name text PRIMARY KEY,
     position bigint NOT NULL

@@ -13,12 +13,14 @@ from nats.aio.client import Client
 from adapters.nats.client import (
     CommandNotStoredError,
     DepartmentClient,
+    FeedItem,
     ReceiptTimeoutError,
     UnreadableDocumentError,
 )
 from adapters.nats.connect import BusError, BusUnreachableError, connect
 from adapters.nats.messages import Confirm, DeptNotice, Receipt, notice_subject
-from adapters.nats.streams import CMD, DEPT, dept_consumer
+from adapters.nats.streams import CMD, DEPT, dept_consumer, setup_bus
+from tests.bus.conftest import DEPARTMENTS
 from tests.bus.harness import free_port
 from tests.bus.stand_in import answering, done, refused
 
@@ -142,6 +144,67 @@ async def test_a_message_stopped_on_is_delivered_again(bus: Client, fire: Depart
 
     info = await bus.jetstream().consumer_info(DEPT, dept_consumer("fire"))
     assert info.num_ack_pending == 1
+
+
+async def forget_what_was_acked(bus: Client) -> None:
+    """What a server crash can do to a durable consumer: its ack state is lost, and it delivers
+    again what was acked (TECH-NOTES.md). A consumer made anew does just that, deterministically."""
+    js = bus.jetstream()
+    await js.delete_consumer(DEPT, dept_consumer("fire"))
+    await setup_bus(js, DEPARTMENTS)
+
+
+def named(items: list[FeedItem]) -> list[str]:
+    return [
+        item.id if isinstance(item, DeptNotice) else f"receipt of {item.command_id}"
+        for item in items
+    ]
+
+
+async def test_listen_drops_what_it_handled_when_the_consumer_delivers_it_again(
+    bus: Client, fire: DepartmentClient
+) -> None:
+    for position in (1, 2, 3):
+        await tell(bus, notice("fire", position))
+    async with answering(bus, done()):
+        sent = await fire.confirm(TASK)  # its receipt, on the feed too
+    feed = fire.listen(batch=1, timeout=0.3)
+    handled = []
+    async with contextlib.aclosing(feed):
+        async for item in feed:
+            handled.append(item)
+            if len(handled) == 3:
+                break  # the third one was being handled: not acked, so not done with
+
+    await forget_what_was_acked(bus)
+    await tell(bus, notice("fire", 4))
+    again = [item async for item in fire.listen(timeout=0.3, until_idle=True)]
+
+    assert named(handled) == ["ssj:1:fire", "ssj:2:fire", "ssj:3:fire"]
+    assert named(again) == ["ssj:3:fire", f"receipt of {sent.command_id}", "ssj:4:fire"]
+    info = await bus.jetstream().consumer_info(DEPT, dept_consumer("fire"))
+    assert (info.num_ack_pending, info.num_pending) == (0, 0)  # the repeats were acked too
+
+
+async def test_a_system_that_restarts_drops_repeats_by_the_ids_it_kept(
+    bus: Client, nats_url: str, fire: DepartmentClient
+) -> None:
+    kept: set[str] = set()  # what the department's system keeps in its own store
+    await tell(bus, notice("fire", 1))
+    before = DepartmentClient(fire.nc, "fire", seen=kept)
+    assert named([i async for i in before.listen(timeout=0.3, until_idle=True)]) == ["ssj:1:fire"]
+
+    await forget_what_was_acked(bus)
+    await tell(bus, notice("fire", 2))
+    restarted = await connect(nats_url, name="fire again")
+    try:
+        after = DepartmentClient(restarted, "fire", seen=kept)
+        got = [item async for item in after.listen(timeout=0.3, until_idle=True)]
+    finally:
+        await restarted.close()
+
+    assert named(got) == ["ssj:2:fire"]
+    assert kept == {"ssj:1:fire", "ssj:2:fire"}  # the notices' Nats-Msg-Id, which is their `id`
 
 
 async def test_an_unreadable_message_stops_the_feed_and_stays_unacked(

@@ -27,6 +27,7 @@ from adapters.nats.messages import (
     RecordResult,
     RecordVisit,
     command_subject,
+    json_schemas,
 )
 from adapters.nats.streams import CMD, DEAD, DEPT, INTAKE_MAX_DELIVER
 from adapters.postgres.urls import PgUrl
@@ -224,6 +225,39 @@ async def test_unusable_messages_go_to_the_dead_letters_and_the_rest_of_the_batc
     assert (done.command_id, done.status) == (good.command_id, "done")
     assert confirmed(service, joint.task_id) == ["police"]
     assert await messages_in(js, CMD) == 0
+
+
+@pytest.mark.parametrize("field", ["schema", "command"])
+async def test_a_command_without_its_schema_or_its_name_is_refused_naming_the_field(
+    intake: Intake, service: Service, bus: Client, receipts: Receipts, field: str
+) -> None:
+    joint = JointInspection(service).drawn()
+    js = bus.jetstream()
+    document = confirm("police", joint.task_id).model_dump(mode="json", by_alias=True)
+    del document[field]
+
+    await js.publish(command_subject("police", "confirm"), json.dumps(document).encode())
+    await intake.intake_once(timeout=2)
+
+    [refused] = await receipts.take(1)
+    assert refused.refusal is not None
+    assert (refused.status, refused.command) == ("refused", "confirm")
+    assert (refused.refusal.error, refused.refusal.field) == ("InvalidValueError", field)
+    assert refused.refusal.message.startswith(f"{field}: 缺少此")
+    letter = DeadLetter.model_validate_json((await js.get_msg(DEAD, 1)).data or b"")
+    assert letter.reason == refused.refusal.message
+    assert confirmed(service, joint.task_id) == []
+
+
+def test_the_json_schemas_require_what_the_intake_requires_and_the_service_always_sends() -> None:
+    schemas = json_schemas()
+    for name, command in schemas["Command"]["$defs"].items():
+        optional = set(command["properties"]) - set(command["required"])
+        assert {"schema", "command"} <= set(command["required"]), name
+        assert optional <= {"at", "note"}, name  # what the intake does take without
+    for name in ("EventDocument", "DeptNotice", "Escalation", "Receipt", "DeadLetter"):
+        document = schemas[name]
+        assert set(document["required"]) == set(document["properties"]), name
 
 
 async def test_a_command_sent_under_another_departments_name_is_refused_naming_department(
