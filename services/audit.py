@@ -18,12 +18,12 @@ from eventsourcing.utils import get_topic
 
 from domain import draw
 from domain.task import Task
-from domain.values import local_day
 from domain.task.groups import recusals_by_inspector
+from domain.values import local_day
 from services.actors import Actor
 from services.directories import Directories
-from services.permissions import Action, require
 from services.log import aggregate_name, event_name, read_log
+from services.permissions import Action, require
 from services.tasks import Tasks
 
 _INTERNAL_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")

@@ -10,12 +10,10 @@ the relay never loads an aggregate and can start from any position.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from domain.task import Task
+from domain.task import RecordSheet, Task
 
 
 @dataclass(frozen=True)
@@ -27,13 +25,18 @@ class Notice:
     at: datetime
     deadline: date | None = None
     targets: tuple[str, ...] = ()
-    sheets: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+    sheets: tuple[RecordSheet, ...] = field(default_factory=tuple)
+    """Each as the department receives it (RecordSheet.for_department)."""
     target: str | None = None
+    year: int | None = None
+    """The calendar year a held dispatch or deadline waits for."""
     to_office: bool = False
 
 
 NOTICE_EVENTS: tuple[type, ...] = (
     Task.TaskDispatched,
+    Task.DispatchHeld,
+    Task.InspectionVisited,
     Task.GroupsMatched,
     Task.ConfirmationOverdue,
     Task.ResultOverdue,
@@ -53,6 +56,23 @@ def notices_of(event: object) -> list[Notice]:
                 targets=tuple(event.targets),
             )
         ]
+    if isinstance(event, Task.DispatchHeld):
+        held = Notice(event.department, "dispatch_held", event.at, year=event.year)
+        return [held, dataclasses.replace(held, to_office=True)]
+    if isinstance(event, Task.InspectionVisited):
+        if event.results_due is None and event.awaiting_calendar is not None:
+            who = event.department
+            return [
+                Notice(
+                    who,
+                    "results_deadline_held",
+                    event.at,
+                    target=event.target,
+                    year=event.awaiting_calendar,
+                    to_office=True,
+                )
+            ]
+        return []
     if isinstance(event, Task.GroupsMatched):
         return [
             Notice(department, "sheets", event.at, sheets=tuple(sheets))
@@ -75,19 +95,22 @@ def notices_of(event: object) -> list[Notice]:
     return []
 
 
-def _sheets_by_department(event: Task.GroupsMatched) -> dict[str, list[dict[str, Any]]]:
+def _sheets_by_department(event: Task.GroupsMatched) -> dict[str, list[RecordSheet]]:
     """Each department gets every sheet, with its own inspectors and its own items only: what
     another department checks, and who for it, is that department's business."""
-    sheets: dict[str, list[dict[str, Any]]] = {}
-    for sheet in event.sheets:
-        for department, inspectors in sheet["inspectors"].items():
-            sheets.setdefault(department, []).append(
-                {
-                    "target": sheet["target"],
-                    "name": sheet["name"],
-                    "group": sheet["group"],
-                    "inspectors": list(inspectors),
-                    "items": list(sheet["items"].get(department, [])),
-                }
-            )
+    sheets: dict[str, list[RecordSheet]] = {}
+    for sheet in event.record_sheets():
+        for department in sheet.departments:
+            sheets.setdefault(department, []).append(sheet.for_department(department))
     return sheets
+
+
+def sheet_document(sheet: RecordSheet, department: str) -> dict[str, object]:
+    """One department's 一企一表 as the bus carries it."""
+    return {
+        "target": sheet.target,
+        "name": sheet.name,
+        "group": sheet.group,
+        "inspectors": list(sheet.inspectors.get(department, ())),
+        "items": [item.as_record() for item in sheet.items.get(department, ())],
+    }

@@ -33,7 +33,11 @@ class LedgerRow:
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> LedgerRow:
         return cls(
-            **{**record, "task_id": UUID(record["task_id"]), "due": date.fromisoformat(record["due"])}
+            **{
+                **record,
+                "task_id": UUID(record["task_id"]),
+                "due": date.fromisoformat(record["due"]),
+            }
         )
 
 
@@ -44,11 +48,6 @@ class FollowUpLedger(Dispatching):
 
     def all_rows(self) -> list[LedgerRow]:
         return list(self.rows.values())
-
-    def overdue(self, day: date) -> list[LedgerRow]:
-        return [
-            r for r in self.rows.values() if r.status == FollowUpStatus.OPEN.label and r.due < day
-        ]
 
     def when_Planned(self, e: Task.Planned) -> None:
         self.task_names[e.originator_id] = e.definition["name"]

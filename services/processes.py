@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
@@ -86,7 +87,7 @@ class DispatchProcess:
         # Held on a calendar older than the log's (another process loaded the year meanwhile):
         # counted now, as if the year's loading came after it.
         if year is not None and year in self.tasks.calendars.refresh().years:
-            return self._count(event.originator_id)
+            return self._count(cast(Task.Event, event).originator_id)
         return 0
 
     def _count(self, task_id: UUID) -> int:
@@ -127,5 +128,3 @@ class DeadlineWatch:
                 Fault(self.NAME, task_id, 0, _failure(error), self.clock.now())
             )
             return 0
-
-

@@ -116,4 +116,3 @@ class Queries:
     def due(self, actor: Actor, day: date) -> list[UUID]:
         require(actor, Action.CHECK_DEADLINES)
         return self.read_models.due(day)
-

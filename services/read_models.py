@@ -54,6 +54,10 @@ class ReadModels(Protocol):
 
     def close(self) -> None: ...
 
+    def rebuild(self) -> int:
+        """Empty every read model and fold the whole log again; the position reached."""
+        ...
+
     # ------------------------------------------------------------------ tasks
     def task_views(
         self, departments: frozenset[str] | None, limit: int, after: str | None
@@ -82,8 +86,9 @@ class ReadModels(Protocol):
     def escalations(self, limit: int, after: str | None) -> Page[Escalation]: ...
 
     # ------------------------------------------------------------------ the public register
-    def register(self, credit_code: str | None, limit: int, after: str | None) -> Page[RegisterEntry]:
-        ...
+    def register(
+        self, credit_code: str | None, limit: int, after: str | None
+    ) -> Page[RegisterEntry]: ...
 
     def draws(self, limit: int, after: str | None) -> Page[PublishedDraw]: ...
 

@@ -29,7 +29,11 @@ class RegisterEntry:
 
     def as_record(self) -> dict[str, Any]:
         """Plain JSON values, for a store that keeps the entry as a document."""
-        return {**asdict(self), "task_id": str(self.task_id), "published_on": str(self.published_on)}
+        return {
+            **asdict(self),
+            "task_id": str(self.task_id),
+            "published_on": str(self.published_on),
+        }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> RegisterEntry:

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from adapters.cli.context import TaskArg, cli, run
 
+if TYPE_CHECKING:
+    from services.actors import Actor
+
 audit_app = typer.Typer(help="审计：回放、导出、核验", no_args_is_help=True)
 db_app = typer.Typer(help="事件库：建表迁移、读模型重建", no_args_is_help=True)
 
 
-def _auditor():  # type: ignore[no-untyped-def]
+def _auditor() -> Actor:
     from services.actors import Actor
 
     return Actor.auditor()
@@ -55,7 +58,9 @@ def audit_history(
             typer.echo(render.history_line(entry))
     if as_of is not None:
         typer.echo(
-            render.task_summary(run(lambda: auditor.state_as_of(actor, task_id, as_of), settle=False))
+            render.task_summary(
+                run(lambda: auditor.state_as_of(actor, task_id, as_of), settle=False)
+            )
         )
 
 

@@ -21,7 +21,9 @@ calendar_app = typer.Typer(help="工作日历：节假日安排的导入与查�
 
 @calendar_app.command("import")
 def calendar_import(
-    file: Annotated[Path, typer.Argument(help="一年的节假日安排（JSON，格式见 calendar_data/README.md）")],
+    file: Annotated[
+        Path, typer.Argument(help="一年的节假日安排（JSON，格式见 calendar_data/README.md）")
+    ],
     at: AtOption = None,
 ) -> None:
     """导入国务院办公厅公布的一年节假日安排（以双随机办身份），记入事件日志；等待该年日历的期限随即计算。"""
@@ -29,11 +31,7 @@ def calendar_import(
     from services.actors import Actor
 
     arrangement = run(lambda: read_year_file(file), settle=False)
-    run(
-        lambda: cli.service.calendars.import_year(
-            Actor.office(), arrangement, at=parse_at(at)
-        )
-    )
+    run(lambda: cli.service.calendars.import_year(Actor.office(), arrangement, at=parse_at(at)))
     typer.echo(
         f"已导入 {arrangement.year} 年节假日安排：放假 {len(arrangement.holidays)} 天，"
         f"调休上班 {len(arrangement.working_weekends)} 天（{arrangement.source}）"

@@ -87,7 +87,9 @@ class Cli:
         self._settings = None
 
     # ------------------------------------------------------------------ who acts
-    def reader(self, department: str | None, role: str | None, task_id: UUID | None = None) -> Actor:
+    def reader(
+        self, department: str | None, role: str | None, task_id: UUID | None = None
+    ) -> Actor:
         """Who reads: the office unless a department (or another role) is named."""
         from adapters.cli.words import department_code
         from services.actors import Actor, Role
@@ -97,7 +99,9 @@ class Cli:
         code = department_code(department)
         if role is None and task_id is not None:
             view = self.service.queries.read_models.task_view(task_id)
-            return Actor(Role.LEAD if view is not None and view.lead == code else Role.COOPERATING, code)
+            return Actor(
+                Role.LEAD if view is not None and view.lead == code else Role.COOPERATING, code
+            )
         return Actor(Role.parse(role) if role else Role.LEAD, code)
 
     def actor(

@@ -30,7 +30,11 @@ from domain.values import CHINA, Scope
 from services.actors import Actor
 from services.log import read_log
 
-EDUCATION, POLICE, FIRE = Actor.lead("education"), Actor.cooperating("police"), Actor.cooperating("fire")
+EDUCATION, POLICE, FIRE = (
+    Actor.lead("education"),
+    Actor.cooperating("police"),
+    Actor.cooperating("fire"),
+)
 DEPARTMENTS = {"education": EDUCATION, "police": POLICE, "fire": FIRE}
 OFFICE, AUDITOR, PUBLIC = Actor.office(), Actor.auditor(), Actor.public()
 

@@ -13,9 +13,7 @@ from adapters.cli.words import parse_at
 
 directory_app = typer.Typer(help="名录库：检查对象与执法检查人员", no_args_is_help=True)
 
-GoodRowsOption = Annotated[
-    bool, typer.Option("--good-rows", help="文件有错误时仍导入正确的行")
-]
+GoodRowsOption = Annotated[bool, typer.Option("--good-rows", help="文件有错误时仍导入正确的行")]
 
 
 @directory_app.command("open")

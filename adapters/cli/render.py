@@ -154,14 +154,14 @@ def task_summary(task: Task) -> str:
 
 def escalation_line(e: Escalation) -> str:
     deadline = f"期限 {e.deadline}，" if e.deadline else ""
-    return f"  上报双随机办：{e.task_name} — {dept(e.department)} {e.what}（{deadline}{when(e.at)}）"
+    return (
+        f"  上报双随机办：{e.task_name} — {dept(e.department)} {e.what}（{deadline}{when(e.at)}）"
+    )
 
 
 def waiting_lines(view: TaskView) -> list[str]:
     """What the task waits for, and why: on its page, under the summary."""
-    lines = [
-        f"  等待：派发{dept(d)}（{awaiting_calendar(year)}）" for d, year in view.held.items()
-    ]
+    lines = [f"  等待：派发{dept(d)}（{awaiting_calendar(year)}）" for d, year in view.held.items()]
     lines += [
         f"  等待：{target} 的结果录入期限（{awaiting_calendar(year)}）"
         for target, year in view.awaiting.items()

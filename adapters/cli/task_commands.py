@@ -256,9 +256,7 @@ def task_result(
         if correct is None:
             tasks.record_result(actor, task_id, target, category, found, at=parse_at(at))
         else:
-            tasks.correct_result(
-                actor, task_id, target, category, found, correct, at=parse_at(at)
-            )
+            tasks.correct_result(actor, task_id, target, category, found, correct, at=parse_at(at))
 
     run(record)
     typer.echo("已录入")

@@ -15,7 +15,7 @@ Once, whatever happens:
    An id in `ssj_commands` without a receipt (the intake stopped after the command was stored)
    is answered done, duplicate: with no digest, another command reusing that id cannot be told
    apart, and neither can one that meets a receipt stored before digests were kept.
-2. Every other command is applied with its id (`COMMAND_ID`): the store records the id in the
+2. Every other command is applied with its id (`command_id`): the store records the id in the
    same transaction as the events and refuses a second one (CommandAlreadyAppliedError), so two
    intakes racing on the same command apply it once. The same id twice in one batch: the first
    sent is applied, the other answered as in 1.
@@ -50,7 +50,6 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
 from adapters.bootstrap import Service
-from adapters.clock import china_now
 from adapters.nats.commands import apply_command
 from adapters.nats.deliveries import Delivery, Known, echo, give_up, outgoing, read, repeat
 from adapters.nats.messages import Command, Receipt, command_digest
@@ -60,7 +59,6 @@ from adapters.postgres.read_models import open_pool
 from domain.errors import DomainError
 from services.errors import CommandAlreadyAppliedError, ConcurrentWriteError, ServiceError
 from services.group_commit import GroupCommitClosedError
-from services.tasks import COMMAND_ID
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +89,7 @@ class Intake:
         js: JetStreamContext,
         service: Service,
         *,
-        clock: Callable[[], datetime] = china_now,
+        clock: Callable[[], datetime] | None = None,
         schema: str = "public",
         batch: int = BATCH,
         threads: int = THREADS,
@@ -100,7 +98,7 @@ class Intake:
         self.database_url = database_url
         self.js = js
         self.service = service
-        self.clock = clock
+        self.clock = clock or service.clock.now
         """When a command happened, if it does not say: the moment its batch was taken."""
         self.receipts = qualified(schema, "ssj_receipts")
         self.commands = qualified(schema, "ssj_commands")
@@ -232,7 +230,6 @@ class Intake:
     def apply_in_order(self, jobs: Sequence[Job], now: datetime) -> None:
         """In a worker thread: each command with its id, which the store records with it."""
         for delivery, command in jobs:
-            token = COMMAND_ID.set(command.command_id)
             try:
                 answer = apply_command(self.service.tasks, command, command.at or now)
             except CommandAlreadyAppliedError:
@@ -248,8 +245,6 @@ class Intake:
             else:
                 delivery.answer(command, "done", answer=answer)
                 delivery.judged = True
-            finally:
-                COMMAND_ID.reset(token)
 
     async def recheck_races(self, jobs: Sequence[Job]) -> None:
         """A command whose id another intake applied a moment before (a repeat sent while the

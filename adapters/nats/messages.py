@@ -63,7 +63,9 @@ class EventDocument(Document):
     data: dict[str, Any] = Field(description="The event's own fields, as JSON values")
 
 
-NoticeKind = Literal["dispatched", "sheets", "confirmation_overdue", "result_overdue"]
+NoticeKind = Literal[
+    "dispatched", "dispatch_held", "sheets", "confirmation_overdue", "result_overdue"
+]
 
 
 class DeptNotice(Document):
@@ -75,26 +77,35 @@ class DeptNotice(Document):
     task_id: UUID
     department: str
     kind: NoticeKind = Field(
-        description="dispatched: confirm by `deadline`; sheets: the 一企一表 of the department's "
-        "inspectors; confirmation_overdue / result_overdue: a deadline passed, the office is told"
+        description="dispatched: confirm by `deadline`; dispatch_held: the dispatch waits until "
+        "the calendar of `year` is loaded (待补充该年工作日历); sheets: the 一企一表 of the "
+        "department's inspectors; confirmation_overdue / result_overdue: a deadline passed, the "
+        "office is told"
     )
     deadline: date | None = None
+    year: int | None = Field(default=None, description="dispatch_held: the calendar awaited")
     targets: list[str] = Field(default_factory=list)
     sheets: list[dict[str, Any]] = Field(default_factory=list)
     at: AwareDatetime
 
 
 class Escalation(Document):
-    """A deadline that passed, for the coordinating office."""
+    """A deadline that passed, or one that cannot be counted yet, for the coordinating office."""
 
     schema_: Literal["ssj.escalation/1"] = Field(default="ssj.escalation/1", alias="schema")
     id: str = Field(description="ssj:<position>:office; also the Nats-Msg-Id")
     position: int
     task_id: UUID
     department: str
-    kind: Literal["confirmation_overdue", "result_overdue"]
+    kind: Literal[
+        "confirmation_overdue", "result_overdue", "dispatch_held", "results_deadline_held"
+    ] = Field(
+        description="a deadline passed; or a dispatch, or a visit's results deadline, waits for "
+        "the calendar of `year` (待补充该年工作日历)"
+    )
     target: str | None = None
-    deadline: date
+    deadline: date | None = None
+    year: int | None = None
     at: AwareDatetime
 
 

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from adapters.bootstrap import Service
-from adapters.clock import china_now
 from services.processes import Overdue
 
 log = logging.getLogger(__name__)
@@ -27,11 +26,11 @@ class ProcessWorker:
     def __init__(
         self,
         service: Service,
-        clock: Callable[[], datetime] = china_now,
+        clock: Callable[[], datetime] | None = None,
         interval: float = INTERVAL,
     ) -> None:
         self.service = service
-        self.clock = clock
+        self.clock = clock or service.clock.now
         self.interval = interval
 
     async def tick(self) -> list[Overdue]:

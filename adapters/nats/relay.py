@@ -44,7 +44,7 @@ from adapters.nats.messages import (
 from adapters.postgres.read_models import open_pool
 from adapters.postgres.schema import EVENTS
 from adapters.postgres.urls import PgUrl
-from services.feeds import NOTICE_EVENTS, Notice, notices_of
+from services.feeds import NOTICE_EVENTS, Notice, notices_of, sheet_document
 
 log = logging.getLogger(__name__)
 
@@ -346,6 +346,7 @@ def _notice_message(position: int, task_id: UUID, notice: Notice) -> Message:
         "department": notice.department,
         "kind": notice.kind,
         "deadline": notice.deadline,
+        "year": notice.year,
         "at": notice.at,
     }
     document: Document
@@ -359,7 +360,7 @@ def _notice_message(position: int, task_id: UUID, notice: Notice) -> Message:
             **common,
             "id": f"ssj:{position}:{notice.department}",
             "targets": list(notice.targets),
-            "sheets": [dict(sheet) for sheet in notice.sheets],
+            "sheets": [sheet_document(sheet, notice.department) for sheet in notice.sheets],
         }
     )
     return Message(notice_subject(notice.department, task_id), document.id, document.to_bytes())

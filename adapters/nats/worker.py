@@ -12,7 +12,6 @@ import asyncio
 import logging
 
 from adapters.bootstrap import bootstrap
-from adapters.calendar import china_work_calendar
 from adapters.nats.connect import connect_with
 from adapters.nats.intake import Intake
 from adapters.nats.processes import ProcessWorker
@@ -31,13 +30,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
             "SSJ_DATABASE_URL: ssj worker 需要 PostgreSQL 事件库（postgresql://…），"
             "内嵌的 SQLite 库没有消息总线"
         )
-    calendar = china_work_calendar(settings.calendar_dir)
-    service = await asyncio.to_thread(
-        bootstrap,
-        calendar=calendar,
-        database_url=settings.database_url,
-        schema=settings.database_schema,
-    )
+    service = await asyncio.to_thread(bootstrap, settings)
     nc = None
     try:
         nc = await connect_with(settings, "ssj-worker")

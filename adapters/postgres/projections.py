@@ -51,7 +51,6 @@ def as_json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-
 class ReadModelsProjection:
     """Task views and escalations, the public register, the ledger and the plan statistics."""
 
@@ -106,7 +105,10 @@ class ReadModelsProjection:
             "ORDER BY place",
             ids,
         )
-        return [Placed(registerRegisterEntry.from_record(json.loads(row["entry"])), row["place"]) for row in rows]
+        return [
+            Placed(RegisterEntry.from_record(json.loads(row["entry"])), row["place"])
+            for row in rows
+        ]
 
     async def _ledger_rows(self, connection: Any, ids: list[UUID]) -> list[tuple[int, LedgerRow]]:
         rows = await connection.fetch(

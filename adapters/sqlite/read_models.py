@@ -112,9 +112,7 @@ class SqliteReadModels:
                 notifications = self.app.recorder.select_notifications(
                     start=position, limit=self.batch, topics=TASK_TOPICS, inclusive_of_start=False
                 )
-                batch = [
-                    Logged(n.id, self.app.mapper.to_domain_event(n)) for n in notifications
-                ]
+                batch = [Logged(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
                 if batch:
                     self._apply(batch)
                 complete = len(notifications) < self.batch
@@ -151,9 +149,7 @@ class SqliteReadModels:
     def _apply(self, batch: Sequence[Logged]) -> None:
         ids = task_ids(batch)
         self._write_views(fold_views(self._views(ids), batch))
-        self._write_register(
-            fold_register(self._names("register", ids), self._entries(ids), batch)
-        )
+        self._write_register(fold_register(self._names("register", ids), self._entries(ids), batch))
         self._write_ledger(fold_ledger(self._names("ledger", ids), self._ledger_rows(ids), batch))
         self._write_statistics(fold_statistics(self._departments(ids), batch))
 
@@ -176,7 +172,9 @@ class SqliteReadModels:
             f"SELECT place, entry FROM ssj_rm_register WHERE task_id {IN_IDS} ORDER BY place",
             _ids(ids),
         )
-        return [Placed(RegisterEntry.from_record(json.loads(entry)), place) for place, entry in rows]
+        return [
+            Placed(RegisterEntry.from_record(json.loads(entry)), place) for place, entry in rows
+        ]
 
     def _ledger_rows(self, ids: Sequence[UUID]) -> list[tuple[int, LedgerRow]]:
         rows = self._rows(
@@ -410,7 +408,9 @@ class SqliteReadModels:
                 start,
                 limit + 1,
             )
-        return page_of([(place, RegisterEntry.from_record(json.loads(entry))) for place, entry in rows], limit)
+        return page_of(
+            [(place, RegisterEntry.from_record(json.loads(entry))) for place, entry in rows], limit
+        )
 
     def draws(self, limit: int, after: str | None) -> Page[PublishedDraw]:
         limit, start = limited(limit), cursor(after)
@@ -419,7 +419,9 @@ class SqliteReadModels:
             start,
             limit + 1,
         )
-        return page_of([(position, PublishedDraw.from_record(json.loads(d))) for position, d in rows], limit)
+        return page_of(
+            [(position, PublishedDraw.from_record(json.loads(d))) for position, d in rows], limit
+        )
 
     # ------------------------------------------------------------------ ledger and statistics
     def ledger(
@@ -437,7 +439,9 @@ class SqliteReadModels:
             seen or "[]",
             limit + 1,
         )
-        return page_of([(place, LedgerRow.from_record(json.loads(row))) for place, row in rows], limit)
+        return page_of(
+            [(place, LedgerRow.from_record(json.loads(row))) for place, row in rows], limit
+        )
 
     def statistics(
         self, year: int | None, departments: frozenset[str] | None
@@ -501,4 +505,3 @@ class SqliteReadModels:
             ],
             limit,
         )
-

@@ -37,7 +37,7 @@ class TaskDispatched(Step):
     department: str
     targets: list[str]
     deadline: date
-    """The last working day to confirm (两个工作日内), counted from the day of the draw."""
+    """The last working day to confirm (两个工作日内), counted from the day it went out."""
     calendar: dict[str, str]
     """The holiday arrangements the deadline was counted on: year -> where it comes from."""
     at: datetime
@@ -122,16 +122,16 @@ class Coordination(TaskBase):
 
     # ----------------------------------------------------------------- 4. dispatch
     def dispatch(self, department: str, calendar: WorkCalendar, at: datetime) -> bool:
-        """派发, with a deadline counted from the day of the draw; held if that deadline falls in
+        """派发, with a deadline counted from the day it goes out; held if that deadline falls in
         a year the calendar does not know. Whether the task went out to the department."""
-        drawn = self._require_drawn()
+        self._require_drawn()
         department = department_code(department)
         if department not in self.cooperating:
             raise NotACooperatingDepartmentError(department)
         if department in self.dispatches:
             return True  # dispatching is a reaction to the draw: doing it again changes nothing
         at = self._when(at)
-        start = local_day(drawn.at)
+        start = local_day(at)
         try:
             deadline = calendar.deadline(start, self.definition.confirm_days)
         except CalendarUnknownError as unknown:

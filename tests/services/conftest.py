@@ -18,14 +18,30 @@ from uuid import UUID
 
 import pytest
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service, bootstrap, load_settings
 from domain import draw
 from domain.credit_code import make_credit_code
 from domain.directories import TargetDirectory
 from domain.directory import CheckItem, Inspector, RiskGrade, Target
+from domain.task import Task
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
+from services.actors import Actor
+from services.ledger import LedgerRow
+from services.register import PublishedDraw, RegisterEntry
+from services.task_views import Escalation, InboxItem
 from tests.conftest import Database
+
+EDUCATION = Actor.lead("education")
+OFFICE = Actor.office()
+AUDITOR = Actor.auditor()
+PUBLIC = Actor.public()
+
+
+def department(code: str) -> Actor:
+    """The department as it takes part in 迁安市's tasks: education leads, the others cooperate."""
+    return Actor.lead(code) if code == "education" else Actor.cooperating(code)
+
 
 BEIJING = timezone(timedelta(hours=8))
 
@@ -44,14 +60,18 @@ class Store:
     opened: list[Service] = field(default_factory=list)
 
     def open(self) -> Service:
-        service = bootstrap(self.path, database_url=self.database_url)
+        if self.kind == "memory":
+            if self.opened:
+                return self.opened[0]  # memory is one process's: a "restart" is the same service
+            service = bootstrap(load_settings(), memory=True)
+        else:
+            service = bootstrap(load_settings(db=self.path, database_url=self.database_url))
         self.opened.append(service)
         return service
 
     def close(self) -> None:
         for service in self.opened:
-            service.tasks.close()
-            service.directories.close()
+            service.close()
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])
@@ -74,7 +94,7 @@ def service(store: Store) -> Service:
 @pytest.fixture
 def log_length() -> Callable[[Service], int]:
     """How many events the whole log holds: what a refused command must leave unchanged."""
-    return lambda service: sum(1 for _ in service.auditor.export())
+    return lambda service: sum(1 for _ in service.auditor.export(AUDITOR))
 
 
 # ---------------------------------------------------------------------------- the world
@@ -216,26 +236,31 @@ class JointInspection:
         self.targets: list[str] = []
         """Matched targets in match order, once matched."""
 
+    def task(self, task_id: UUID | None = None) -> Task:
+        """The task as stored, as the office reads it."""
+        return self.tasks.task(OFFICE, task_id or self.task_id)
+
     # ------------------------------------------------------------------ before the draw
     def open_directories(self) -> JointInspection:
         directories = self.directories
-        directories.open_target_directory(DIRECTORY, "education", at("2023-10-20"))
-        directories.register_targets(self.directory_id, institutions(), at("2023-10-20", "10:00"))
-        for department in (*self.DEPARTMENTS, "market"):
-            directories.open_inspector_directory(department, at("2023-10-20"))
-            directories.register_inspectors(
-                department, inspectors(department), at("2023-10-20", "11:00")
-            )
-            directories.take_leave(department, f"{PREFIX[department]}006", at("2023-10-27"))
+        directories.open_target_directory(EDUCATION, DIRECTORY, at=at("2023-10-20"))
+        directories.register_targets(
+            EDUCATION, self.directory_id, institutions(), at=at("2023-10-20", "10:00")
+        )
+        for code in (*self.DEPARTMENTS, "market"):
+            actor = department(code)
+            directories.open_inspector_directory(actor, at=at("2023-10-20"))
+            directories.register_inspectors(actor, inspectors(code), at=at("2023-10-20", "11:00"))
+            directories.take_leave(actor, f"{PREFIX[code]}006", at=at("2023-10-27"))
         return self
 
     def plan(self) -> JointInspection:
         summary = self.tasks.register_plan(
-            "education",
+            EDUCATION,
             2023,
             "2023年度跨部门“双随机”联合抽查工作计划",
             [joint_task(self.directory_id), kindergarten_task(self.directory_id)],
-            at("2023-10-30"),
+            at=at("2023-10-30"),
             document="迁双随机办〔2023〕30号",
         )
         self.plan_id = summary.plan_id
@@ -245,53 +270,61 @@ class JointInspection:
 
     def commit(self) -> JointInspection:
         for task_id in (self.task_id, self.other_task_id):
-            self.tasks.commit_seed(task_id, SECRET, BEACON_SOURCE, at("2023-10-31", "16:00"))
+            self.tasks.commit_seed(
+                EDUCATION, task_id, SECRET, BEACON_SOURCE, at=at("2023-10-31", "16:00")
+            )
         self.service.settle()
         return self
 
     def draw(self) -> JointInspection:
         for task_id in (self.task_id, self.other_task_id):
-            self.tasks.draw_targets(task_id, SECRET, BEACON, at("2023-11-01", "09:30"))
+            self.tasks.draw_targets(
+                EDUCATION, task_id, SECRET, BEACON, at=at("2023-11-01", "09:30")
+            )
         self.service.settle()  # the dispatch process sends the tasks to the cooperating departments
         return self
 
     # ------------------------------------------------------------------ confirm and groups
     def confirm(self) -> JointInspection:
-        self.tasks.confirm(self.task_id, "police", at("2023-11-02", "10:15"))
+        self.tasks.confirm(department("police"), self.task_id, at=at("2023-11-02", "10:15"))
         self.service.settle()
         self.service.deadlines.check(at("2023-11-06", "08:30"))
         self.service.settle()
-        self.tasks.confirm(self.task_id, "fire", at("2023-11-06", "10:00"))
+        self.tasks.confirm(department("fire"), self.task_id, at=at("2023-11-06", "10:00"))
         self.service.settle()
         return self
 
     def draw_inspectors(self) -> JointInspection:
-        for department, clock in zip(self.DEPARTMENTS, ("14:00", "14:20", "14:40"), strict=True):
-            self.tasks.draw_inspectors(self.task_id, department, at("2023-11-06", clock))
+        for code, clock in zip(self.DEPARTMENTS, ("14:00", "14:20", "14:40"), strict=True):
+            self.tasks.draw_inspectors(department(code), self.task_id, at=at("2023-11-06", clock))
         self.service.settle()
         return self
 
     def recuse(self) -> JointInspection:
         """Group 1's first fire inspector must recuse from the target the deal gives group 1 first."""
-        task = self.tasks.task(self.task_id)
+        task = self.task()
         first = min(task.drawn_targets, key=lambda t: draw.rank(task.seed, "match", t))
         inspector = task.inspector_draws["fire"].groups[0][0]
         self.directories.declare_conflict(
-            "fire", inspector, first, "其配偶为该机构举办者", at("2023-11-06", "16:30")
+            department("fire"),
+            inspector,
+            first,
+            "其配偶为该机构举办者",
+            at=at("2023-11-06", "16:30"),
         )
         self.recusal = (inspector, first)
         self.service.settle()
         return self
 
     def match(self) -> JointInspection:
-        matches = self.tasks.match_groups(self.task_id, at("2023-11-07", "09:00"))
+        matches = self.tasks.match_groups(EDUCATION, self.task_id, at=at("2023-11-07", "09:00"))
         self.targets = list(matches)
-        for department in self.DEPARTMENTS:
+        for code in self.DEPARTMENTS:
             self.tasks.file_grouping(
+                department(code),
                 self.task_id,
-                department,
                 {"1": "冀B·00001", "2": "冀B·00002"},
-                at("2023-11-07", "15:00"),
+                at=at("2023-11-07", "15:00"),
             )
         self.service.settle()
         return self
@@ -302,12 +335,14 @@ class JointInspection:
         for n, target in enumerate(self.targets):
             method = "phone" if n % 4 == 3 else "letter"
             self.tasks.serve_notice(
-                self.task_id, "education", target, method, "法定代表人", at("2023-11-08")
+                EDUCATION, self.task_id, target, method, "法定代表人", at=at("2023-11-08")
             )
         for n, target in enumerate(self.targets):
             signed = n != 2
             note = "" if signed else "法定代表人拒绝在一企一表上签字，检查组已如实记录并拍照留存"
-            self.tasks.record_visit(self.task_id, target, signed, note, at("2023-11-09", "10:00"))
+            self.tasks.record_visit(
+                EDUCATION, self.task_id, target, signed, note, at=at("2023-11-09", "10:00")
+            )
         self.service.settle()
         return self
 
@@ -325,17 +360,22 @@ class JointInspection:
     def record_results(self) -> JointInspection:
         """Everything on the evening of the visit, except police forgetting the last target."""
         for target in self.targets:
-            for department in self.DEPARTMENTS:
-                if department == "police" and target == self.targets[-1]:
+            for code in self.DEPARTMENTS:
+                if code == "police" and target == self.targets[-1]:
                     continue
-                findings = {item.code: "符合要求" for item in ITEMS[department]}
+                findings = {item.code: "符合要求" for item in ITEMS[code]}
                 category = "未发现问题"
-                if self.problem_of.get(target) == department:
-                    category, findings[ITEMS[department][0].code] = self.PROBLEMS[department]
-                if department == "education" and target == self.targets[0]:
+                if self.problem_of.get(target) == code:
+                    category, findings[ITEMS[code][0].code] = self.PROBLEMS[code]
+                if code == "education" and target == self.targets[0]:
                     category, findings["JY-2"] = "发现问题待后续处理", "教材未备案"  # a slip
                 self.tasks.record_result(
-                    self.task_id, department, target, category, findings, at("2023-11-09", "17:00")
+                    department(code),
+                    self.task_id,
+                    target,
+                    category,
+                    findings,
+                    at=at("2023-11-09", "17:00"),
                 )
         self.service.settle()
         return self
@@ -344,63 +384,74 @@ class JointInspection:
         self.service.deadlines.check(at("2023-11-15", "08:30"))  # due the 14th
         self.service.settle()
         self.tasks.record_result(
+            department("police"),
             self.task_id,
-            "police",
             self.targets[-1],
             "未发现问题",
             {"GA-1": "符合要求"},
-            at("2023-11-15", "10:00"),
+            at=at("2023-11-15", "10:00"),
         )
         self.tasks.correct_result(
+            EDUCATION,
             self.task_id,
-            "education",
             self.targets[0],
             "未发现问题",
             {"JY-2": "符合要求"},
             "复核发现教材已于 10 月备案，原录入有误",
-            at("2023-11-16", "15:00"),
+            at=at("2023-11-16", "15:00"),
         )
         self.service.settle()
         return self
 
     def publish(self) -> JointInspection:
-        self.tasks.publish(self.task_id, at("2023-11-20", "10:00"))
+        self.tasks.publish(EDUCATION, self.task_id, at=at("2023-11-20", "10:00"))
         self.service.settle()
         return self
 
     def follow_up(self) -> dict[str, int]:
         numbers = {
-            department: self.tasks.open_follow_up(
+            code: self.tasks.open_follow_up(
+                department(code),
                 self.task_id,
-                department,
                 target,
-                self.PROBLEMS[department][1],
+                self.PROBLEMS[code][1],
                 date(2023, 12, 20),
-                at("2023-11-20", "15:00"),
+                at=at("2023-11-20", "15:00"),
             )
-            for target, department in self.problem_of.items()
+            for target, code in self.problem_of.items()
         }
         self.service.settle()
         return numbers
 
     def settle_follow_ups(self, numbers: dict[str, int]) -> JointInspection:
         tasks = self.tasks
-        tasks.close_follow_up(self.task_id, numbers["fire"], "已清理，复查合格", at("2023-12-05"))
         tasks.close_follow_up(
-            self.task_id, numbers["education"], "已补充持证教师，复查合格", at("2023-12-12")
+            department("fire"),
+            self.task_id,
+            numbers["fire"],
+            "已清理，复查合格",
+            at=at("2023-12-05"),
+        )
+        tasks.close_follow_up(
+            EDUCATION,
+            self.task_id,
+            numbers["education"],
+            "已补充持证教师，复查合格",
+            at=at("2023-12-12"),
         )
         tasks.transfer_follow_up(
+            department("police"),
             self.task_id,
             numbers["police"],
             "迁安市市场监管局",
             "涉及无照经营线索，抄告市场监管部门",
-            at("2023-12-14"),
+            at=at("2023-12-14"),
         )
         self.service.settle()
         return self
 
     def close(self) -> JointInspection:
-        self.tasks.close_task(self.task_id, at("2023-12-20", "17:00"))
+        self.tasks.close_task(EDUCATION, self.task_id, at=at("2023-12-20", "17:00"))
         self.service.settle()
         return self
 
@@ -423,3 +474,30 @@ class JointInspection:
 @pytest.fixture
 def joint(service: Service) -> JointInspection:
     return JointInspection(service)
+
+
+# ---------------------------------------------------------------------------- reading as users do
+def inbox(service: Service, code: str) -> list[InboxItem]:
+    """The department's inbox, as the department reads it (first page)."""
+    service.read_models.catch_up()
+    return list(service.queries.inbox(department(code), code, 1000).items)
+
+
+def register_of(service: Service, credit_code: str | None = None) -> list[RegisterEntry]:
+    service.read_models.catch_up()
+    return list(service.queries.register(PUBLIC, credit_code, 1000).items)
+
+
+def draws_of(service: Service) -> dict[UUID, PublishedDraw]:
+    service.read_models.catch_up()
+    return {d.task_id: d for d in service.queries.draws(PUBLIC, 1000).items}
+
+
+def ledger_of(service: Service) -> list[LedgerRow]:
+    service.read_models.catch_up()
+    return list(service.queries.ledger(OFFICE, 1000).items)
+
+
+def escalations_of(service: Service) -> list[Escalation]:
+    service.read_models.catch_up()
+    return list(service.queries.escalations(OFFICE, 1000).items)

@@ -17,6 +17,13 @@ from domain.errors import (
     UnmatchableTargetError,
 )
 from domain.values import ResultCategory
+from tests.services.conftest import (
+    AUDITOR,
+    EDUCATION,
+    OFFICE,
+    department,
+    escalations_of,
+)
 
 if TYPE_CHECKING:
     from tests.services.conftest import JointInspection
@@ -27,11 +34,11 @@ def at(day: str, clock: str = "09:00") -> datetime:
 
 
 def kinds(service: Service, task_id: UUID) -> list[str]:
-    return [entry.type for entry in service.auditor.history(task_id)]
+    return [entry.type for entry in service.auditor.history(AUDITOR, task_id)]
 
 
 def recorded(service: Service, task_id: UUID, kind: str) -> list[dict[str, Any]]:
-    return [e.fields for e in service.auditor.history(task_id) if e.type == kind]
+    return [e.fields for e in service.auditor.history(AUDITOR, task_id) if e.type == kind]
 
 
 def test_a_joint_inspection_runs_from_plan_to_closing(
@@ -42,18 +49,18 @@ def test_a_joint_inspection_runs_from_plan_to_closing(
     # 1. Plan: the plan's row becomes a task the office can see.
     task_id = joint.open_directories().plan().task_id
     assert kinds(service, task_id) == ["Planned"]
-    assert service.index.tasks[task_id].stage == "已计划"
+    assert service.queries.task(OFFICE, task_id).stage == "已计划"
 
     # 2. Commit: the population is fixed, closed institutions and kindergartens left out.
     joint.commit()
-    commitment = tasks.task(task_id).commitment
+    commitment = joint.task(task_id).commitment
     assert commitment is not None
     assert {g: s["N"] for g, s in commitment.strata.items()} == joint.IN_SCOPE
     assert {g: s["r"] for g, s in commitment.strata.items()} == joint.RATIOS
 
     # 3. Draw: k = ceil(r·N) per stratum, only from the committed population.
     joint.draw()
-    drawn = tasks.task(task_id).target_draw
+    drawn = joint.task(task_id).target_draw
     assert drawn is not None
     assert {g: s["k"] for g, s in drawn.strata.items()} == {"A": 2, "B": 2, "C": 2, "D": 2}
     drawn_ids = [t for ids in drawn.drawn.values() for t in ids]
@@ -74,7 +81,7 @@ def test_a_joint_inspection_runs_from_plan_to_closing(
     assert confirmed == {"police": False, "fire": True}
     overdue = recorded(service, task_id, "ConfirmationOverdue")
     assert [(o["department"], o["deadline"]) for o in overdue] == [("fire", "2023-11-03")]
-    escalated = [e for e in service.index.escalations if e.task_id == task_id]
+    escalated = [e for e in escalations_of(service) if e.task_id == task_id]
     assert [(e.department, e.deadline) for e in escalated] == [("fire", date(2023, 11, 3))]
 
     # 6. Inspectors: each department draws 2 groups of 2 from those who may inspect that day.
@@ -93,7 +100,7 @@ def test_a_joint_inspection_runs_from_plan_to_closing(
     # 7. Recusal and match: one group per target, never one with a member who must recuse.
     joint.recuse().match()
     inspector, recused_target = joint.recusal or ("", "")
-    matching = tasks.task(task_id).matching
+    matching = joint.task(task_id).matching
     assert matching is not None
     assert matching.conflicts == {inspector: [recused_target]}
     assert sorted(matching.matches) == sorted(drawn_ids)
@@ -101,10 +108,11 @@ def test_a_joint_inspection_runs_from_plan_to_closing(
     for target, g in matching.matches.items():
         members = {m for ids in matching.groups[g].values() for m in ids}
         assert not any(target in matching.conflicts.get(m, []) for m in members)
-    assert {s["target"]: s["group"] for s in matching.sheets} == matching.matches
-    sheet = matching.sheets[0]
-    assert set(sheet["items"]) == {"education", "police", "fire"}  # 一企一表: every department
-    assert sheet["name"].startswith("迁安市第")
+    sheets = matching.record_sheets()
+    assert {s.target: s.group for s in sheets} == matching.matches
+    assert set(sheets[0].items) == {"education", "police", "fire"}  # 一企一表: every department
+    assert sheets[0].name.startswith("迁安市第")
+    assert [(r.inspector, r.target) for r in matching.recusals()] == [(inspector, recused_target)]
 
     # 8. Grouping filed with the office, names and phones included.
     filed = recorded(service, task_id, "GroupingFiled")
@@ -147,15 +155,17 @@ def test_a_joint_inspection_runs_from_plan_to_closing(
     # 12. Follow up: the task cannot close while a rectification is still open.
     numbers = joint.follow_up()
     with pytest.raises(FollowUpsOpenError):
-        tasks.close_task(task_id, at("2023-11-30"))
+        tasks.close_task(EDUCATION, task_id, at=at("2023-11-30"))
     joint.settle_follow_ups(numbers)
 
     # 13. Close; the office sees it closed, and every draw re-runs to the same result.
     joint.close()
-    assert service.index.tasks[task_id].stage == "已结案"
-    assert tasks.task(task_id).is_closed
+    assert service.queries.task(OFFICE, task_id).stage == "已结案"
+    assert joint.task(task_id).is_closed
     assert Counter(kinds(service, task_id))["Closed"] == 1
-    report = service.auditor.verify()
+    service.settle()
+    assert service.queries.task(OFFICE, task_id).stage == "已结案"
+    report = service.auditor.verify(AUDITOR)
     assert report.ok, [str(d) for d in report.differences]
     assert (report.tasks, report.draws, report.inspector_draws, report.matchings) == (2, 2, 3, 1)
 
@@ -173,36 +183,37 @@ def test_a_department_that_declines_is_left_out_of_the_groups(
     service: Service, joint: JointInspection
 ) -> None:
     tasks, task_id = service.tasks, joint.drawn().task_id
-    tasks.decline(task_id, "police", "本月开展专项行动，无法抽调人员", at("2023-11-02"))
-    tasks.confirm(task_id, "fire", at("2023-11-02"))
+    police, fire = department("police"), department("fire")
+    tasks.decline(police, task_id, "本月开展专项行动，无法抽调人员", at=at("2023-11-02"))
+    tasks.confirm(fire, task_id, at=at("2023-11-02"))
     with pytest.raises(NotADepartmentOfTheTaskError):
-        tasks.draw_inspectors(task_id, "police", at("2023-11-06"))
-    for department in ("education", "fire"):
-        tasks.draw_inspectors(task_id, department, at("2023-11-06"))
+        tasks.draw_inspectors(police, task_id, at=at("2023-11-06"))
+    for actor in (EDUCATION, fire):
+        tasks.draw_inspectors(actor, task_id, at=at("2023-11-06"))
 
-    matches = tasks.match_groups(task_id, at("2023-11-07"))
+    matches = tasks.match_groups(EDUCATION, task_id, at=at("2023-11-07"))
 
-    matching = tasks.task(task_id).matching
+    matching = joint.task(task_id).matching
     assert matching is not None
     assert all(set(group) == {"education", "fire"} for group in matching.groups)
     assert [d["reason"] for d in recorded(service, task_id, "DepartmentDeclined")] == [
         "本月开展专项行动，无法抽调人员"
     ]
     for target in matches:
-        tasks.serve_notice(task_id, "education", target, "letter", "法定代表人", at("2023-11-08"))
+        tasks.serve_notice(EDUCATION, task_id, target, "letter", "法定代表人", at=at("2023-11-08"))
     for target in matches:
-        tasks.record_visit(task_id, target, True, "", at("2023-11-09"))
+        tasks.record_visit(fire, task_id, target, True, "", at=at("2023-11-09"))
     for target in matches:
-        for department, item in (("education", "JY-1"), ("fire", "XF-1")):
+        for actor, item in ((EDUCATION, "JY-1"), (fire, "XF-1")):
             tasks.record_result(
+                actor,
                 task_id,
-                department,
                 target,
                 "未发现问题",
                 {item: "符合要求"},
-                at("2023-11-09", "17:00"),
+                at=at("2023-11-09", "17:00"),
             )
-    tasks.publish(task_id, at("2023-11-10"))  # police owes nothing: it declined
+    tasks.publish(EDUCATION, task_id, at=at("2023-11-10"))  # police owes nothing: it declined
     [published] = recorded(service, task_id, "ResultsPublished")
     assert all(set(e["results"]) == {"education", "fire"} for e in published["entries"])
 
@@ -211,19 +222,19 @@ def test_a_target_every_group_must_recuse_from_is_refused_and_nothing_is_matched
     service: Service, joint: JointInspection, log_length
 ) -> None:
     joint.drawn().confirm().draw_inspectors()
-    task = service.tasks.task(joint.task_id)
+    task = joint.task()
     target = task.drawn_targets[0]
     for group in task.inspector_draws["police"].groups:
         service.directories.declare_conflict(
-            "police", group[0], target, "近亲属任职", at("2023-11-06")
+            department("police"), group[0], target, "近亲属任职", at=at("2023-11-06")
         )
     before = log_length(service)
 
     with pytest.raises(UnmatchableTargetError, match=target):
-        service.tasks.match_groups(joint.task_id, at("2023-11-07"))
+        service.tasks.match_groups(EDUCATION, joint.task_id, at=at("2023-11-07"))
 
     assert log_length(service) == before
-    assert service.tasks.task(joint.task_id).matching is None
+    assert joint.task().matching is None
 
 
 def test_a_certificate_is_judged_on_the_draw_day_in_beijing_time(
@@ -231,13 +242,13 @@ def test_a_certificate_is_judged_on_the_draw_day_in_beijing_time(
 ) -> None:
     joint.drawn().confirm()
     service.directories.register_inspectors(
-        "police",
+        department("police"),
         [Inspector("GA008", "孙末日", "police", "130283008", date(2023, 11, 6), "13900000008")],
-        at("2023-11-01"),
+        at=at("2023-11-01"),
     )
     late_evening_utc = datetime(2023, 11, 6, 17, 0, tzinfo=UTC)  # 7 Nov, 01:00 in Beijing
 
-    service.tasks.draw_inspectors(joint.task_id, "police", late_evening_utc)
+    service.tasks.draw_inspectors(department("police"), joint.task_id, at=late_evening_utc)
 
     [drawn] = recorded(service, joint.task_id, "InspectorsDrawn")
     assert drawn["pool_size"] == 5  # GA001–GA005: GA008's certificate ended on the 6th

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from adapters.bootstrap import Service
 from domain.errors import DomainError
 from services.processes import DispatchProcess
-from tests.services.conftest import DIRECTORY, institutions, joint_task
+from tests.services.conftest import (
+    AUDITOR,
+    DIRECTORY,
+    EDUCATION,
+    department,
+    escalations_of,
+    institutions,
+    joint_task,
+)
 
 if TYPE_CHECKING:
     from tests.services.conftest import JointInspection
@@ -21,7 +29,7 @@ def at(day: str, clock: str = "09:00") -> datetime:
 
 
 def of_kind(service: Service, kind: str) -> list[dict[str, object]]:
-    return [e["fields"] for e in service.auditor.export() if e["type"] == kind]
+    return [e["fields"] for e in service.auditor.export(AUDITOR) if e["type"] == kind]
 
 
 def test_a_draw_dispatches_the_task_to_each_cooperating_department(
@@ -42,15 +50,16 @@ def test_running_the_dispatch_process_again_changes_nothing(
 ) -> None:
     joint.drawn()
     before = log_length(service)
-    drawn = service.tasks.task(joint.task_id).target_draw
+    drawn = joint.task().target_draw
     assert drawn is not None
 
     assert service.dispatch.follow() == 0
-    assert DispatchProcess(service.tasks).follow() == 0  # a restarted worker, from position 0
-    assert service.dispatch.when_targets_drawn_dispatch(drawn) == 0
+    process = DispatchProcess(service.tasks, service.read_models, service.clock)
+    assert process.follow() == 0  # a restarted worker, from its recorded position
+    assert process._handle(drawn) == 0  # the same draw handled again (a crash before the position)
 
     assert log_length(service) == before
-    assert len(service.tasks.task(joint.task_id).dispatches) == 2
+    assert len(joint.task().dispatches) == 2
 
 
 def test_the_confirmation_deadline_counts_working_weekends_of_the_holiday_calendar(
@@ -61,9 +70,9 @@ def test_the_confirmation_deadline_counts_working_weekends_of_the_holiday_calend
     A task of its own, planned in September: a task's moments only move forward, so the joint
     task planned on 30 October cannot be drawn in September.
     """
-    service.directories.open_target_directory(DIRECTORY, "education", at("2023-09-18"))
+    service.directories.open_target_directory(EDUCATION, DIRECTORY, at=at("2023-09-18"))
     service.directories.register_targets(
-        joint.directory_id, institutions(), at("2023-09-18", "10:00")
+        EDUCATION, joint.directory_id, institutions(), at=at("2023-09-18", "10:00")
     )
     before_the_holiday = replace(
         joint_task(joint.directory_id),
@@ -72,13 +81,17 @@ def test_the_confirmation_deadline_counts_working_weekends_of_the_holiday_calend
         window_end=date(2023, 10, 31),
     )
     [task_id] = service.tasks.register_plan(
-        "education", 2023, "2023年国庆节前联合抽查工作计划", [before_the_holiday], at("2023-09-25")
+        EDUCATION,
+        2023,
+        "2023年国庆节前联合抽查工作计划",
+        [before_the_holiday],
+        at=at("2023-09-25"),
     ).task_ids
-    service.tasks.commit_seed(task_id, joint.SECRET, "", at("2023-09-27"))
-    service.tasks.draw_targets(task_id, joint.SECRET, "", at("2023-09-28"))
+    service.tasks.commit_seed(EDUCATION, task_id, joint.SECRET, "", at=at("2023-09-27"))
+    service.tasks.draw_targets(EDUCATION, task_id, joint.SECRET, "", at=at("2023-09-28"))
     service.settle()
 
-    deadlines = {d.department: d.deadline for d in service.tasks.task(task_id).dispatches.values()}
+    deadlines = {d.department: d.deadline for d in joint.task(task_id).dispatches.values()}
     assert deadlines == {"police": date(2023, 10, 8), "fire": date(2023, 10, 8)}
 
 
@@ -86,8 +99,8 @@ def test_the_deadline_watch_escalates_an_overdue_confirmation_once(
     service: Service, joint: JointInspection
 ) -> None:
     joint.drawn()
-    service.tasks.confirm(joint.task_id, "police", at("2023-11-02"))
-    service.tasks.confirm(joint.other_task_id, "market", at("2023-11-02"))
+    service.tasks.confirm(department("police"), joint.task_id, at=at("2023-11-02"))
+    service.tasks.confirm(department("market"), joint.other_task_id, at=at("2023-11-02"))
     service.settle()
 
     assert service.deadlines.check(at("2023-11-03", "23:59")) == []  # the deadline day itself
@@ -101,7 +114,7 @@ def test_the_deadline_watch_escalates_an_overdue_confirmation_once(
     assert [(o["department"], o["deadline"]) for o in of_kind(service, "ConfirmationOverdue")] == [
         ("fire", "2023-11-03")
     ]
-    [escalation] = service.index.escalations
+    [escalation] = escalations_of(service)
     assert (escalation.task_id, escalation.department, escalation.deadline) == (
         joint.task_id,
         "fire",
@@ -114,7 +127,7 @@ def test_the_deadline_watch_flags_a_missing_result_once_and_the_late_result_says
     service: Service, joint: JointInspection
 ) -> None:
     joint.matched().visit().record_results()
-    escalated_before = len(service.index.escalations)
+    escalated_before = len(escalations_of(service))
 
     assert service.deadlines.check(at("2023-11-14", "20:00")) == []  # due the 14th
     assert [o.appended for o in service.deadlines.check(at("2023-11-15", "08:30"))] == [1]
@@ -127,7 +140,7 @@ def test_the_deadline_watch_flags_a_missing_result_once_and_the_late_result_says
         joint.targets[-1],
         "2023-11-14",
     )
-    [escalation] = service.index.escalations[escalated_before:]
+    [escalation] = escalations_of(service)[escalated_before:]
     assert escalation.what == f"未按时录入 {joint.targets[-1]} 的检查结果"
 
 
@@ -140,7 +153,7 @@ def test_a_confirmation_recorded_after_the_overdue_cannot_claim_to_be_on_time(
     service.deadlines.check(at("2023-11-06", "08:30"))
 
     try:
-        service.tasks.confirm(joint.task_id, "fire", at("2023-11-02"))
+        service.tasks.confirm(department("fire"), joint.task_id, at=at("2023-11-02"))
     except DomainError:
         return  # refusing a time earlier than what the task already recorded is right too
 

@@ -22,7 +22,7 @@ from domain import draw
 from domain.calendar import WorkCalendar
 from domain.credit_code import make_credit_code
 from domain.directories import InspectorDirectory, TargetDirectory
-from domain.directory import CheckItem, Inspector, RiskGrade, Target
+from domain.directory import CheckItem, Inspector, Recusal, RiskGrade, Target
 from domain.task import Task
 from domain.task_definition import TaskDefinition
 from domain.values import CHINA, Scope
@@ -253,11 +253,8 @@ class Run:
     def pool(self, department: str) -> list[str]:
         return self.inspectors[department].pool(WHEN["inspectors_drawn"].date())
 
-    def conflicts(self) -> dict[str, list[str]]:
-        merged: dict[str, list[str]] = {}
-        for department in self.task.participating:
-            merged.update(self.inspectors[department].conflicts())
-        return merged
+    def recusals(self) -> list[Recusal]:
+        return [r for d in self.task.participating for r in self.inspectors[d].recusals()]
 
     def events(self, kind: type[Aggregate.Event] | None = None) -> list[Any]:
         """The task's history so far, or only the events of one kind."""
@@ -300,7 +297,7 @@ class Run:
 
     def match(self) -> None:
         self.task.match_groups(
-            self.conflicts(),
+            self.recusals(),
             {d: self.inspectors[d].version for d in self.task.participating},
             {code: t.name for code, t in self.targets.targets.items()},
             WHEN["matched"],
@@ -349,9 +346,16 @@ class Run:
         self.task.serve_notice(department, target, method, recipient, when or WHEN["notified"])
 
     def record_visit(
-        self, target: str, signed: bool = True, note: str = "", when: datetime | None = None
+        self,
+        target: str,
+        signed: bool = True,
+        note: str = "",
+        when: datetime | None = None,
+        department: str = LEAD,
     ) -> None:
-        self.task.record_visit(target, signed, note, self.calendar, when or WHEN["visited"])
+        self.task.record_visit(
+            department, target, signed, note, self.calendar, when or WHEN["visited"]
+        )
 
     def record(
         self,

@@ -10,7 +10,7 @@ import pytest
 
 from domain import draw
 from domain.directories import InspectorDirectory, TargetDirectory
-from domain.directory import RiskGrade, Target
+from domain.directory import Recusal, RiskGrade, Target
 from domain.errors import (
     DuplicateInspectorError,
     DuplicateTargetError,
@@ -275,7 +275,7 @@ def test_a_declared_conflict_records_the_recusal(refused: Refused) -> None:
         credit_code(7),
         "配偶在该校任职",
     )
-    assert directory.conflicts() == {f"{POLICE}-003": [credit_code(7)]}
+    assert directory.recusals() == [Recusal(f"{POLICE}-003", credit_code(7))]
     assert f"{POLICE}-003" in directory.pool(DRAW_DAY)  # recused from one target, not from draws
 
 
@@ -357,7 +357,7 @@ def test_an_older_inspector_directory_gives_the_older_pool_and_recusals() -> Non
     history = list(directory.collect_events())
     older = rebuild(history[:then])
     assert older.pool(DRAW_DAY) == [f"{LEAD}-{n:03d}" for n in range(1, 7)]
-    assert older.conflicts() == {}
+    assert older.recusals() == []
     newer = rebuild(history)
     assert f"{LEAD}-002" not in newer.pool(DRAW_DAY)
-    assert newer.conflicts() == {f"{LEAD}-001": [credit_code(3)]}
+    assert newer.recusals() == [Recusal(f"{LEAD}-001", credit_code(3))]

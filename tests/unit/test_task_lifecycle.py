@@ -395,38 +395,56 @@ def test_a_rectification_deadline_given_as_a_time_is_refused_naming_due(
 def test_an_open_follow_up_is_transferred_once(run: RunFactory, refused: Refused) -> None:
     r, target = with_problem(run)
     number = r.open_follow_up(target)
-    r.task.transfer_follow_up(number, "迁安市人民检察院", "涉嫌违法，移送司法机关", LATER)
+    r.task.transfer_follow_up(POLICE, number, "迁安市人民检察院", "涉嫌违法，移送司法机关", LATER)
     [transferred] = r.events(Task.FollowUpTransferred)
     assert (transferred.number, transferred.to) == (number, "迁安市人民检察院")
     assert r.task.open_follow_ups() == []
     refused(
-        r.task, FollowUpNotOpenError, r.task.transfer_follow_up, number, "法院", "再移送", LATER
+        r.task,
+        FollowUpNotOpenError,
+        r.task.transfer_follow_up,
+        POLICE,
+        number,
+        "法院",
+        "再移送",
+        LATER,
     )
-    refused(r.task, FollowUpNotOpenError, r.task.close_follow_up, number, "已整改", LATER)
+    refused(r.task, FollowUpNotOpenError, r.task.close_follow_up, POLICE, number, "已整改", LATER)
 
 
 def test_an_open_follow_up_is_closed_once(run: RunFactory, refused: Refused) -> None:
     r, target = with_problem(run)
     number = r.open_follow_up(target)
-    r.task.close_follow_up(number, "已按期整改，复查合格", LATER)
+    r.task.close_follow_up(POLICE, number, "已按期整改，复查合格", LATER)
     [closed] = r.events(Task.FollowUpClosed)
     assert (closed.number, closed.outcome) == (number, "已按期整改，复查合格")
-    refused(r.task, FollowUpNotOpenError, r.task.close_follow_up, number, "再次办结", LATER)
-    refused(r.task, FollowUpNotOpenError, r.task.transfer_follow_up, number, "法院", "移送", LATER)
+    refused(r.task, FollowUpNotOpenError, r.task.close_follow_up, POLICE, number, "再次办结", LATER)
+    refused(
+        r.task,
+        FollowUpNotOpenError,
+        r.task.transfer_follow_up,
+        POLICE,
+        number,
+        "法院",
+        "移送",
+        LATER,
+    )
 
 
 def test_an_unknown_follow_up_is_named_as_such(run: RunFactory, refused: Refused) -> None:
     r = run("published")
-    refused(r.task, UnknownFollowUpError, r.task.close_follow_up, 7, "办结", LATER)
-    refused(r.task, UnknownFollowUpError, r.task.transfer_follow_up, 7, "法院", "移送", LATER)
+    refused(r.task, UnknownFollowUpError, r.task.close_follow_up, POLICE, 7, "办结", LATER)
+    refused(
+        r.task, UnknownFollowUpError, r.task.transfer_follow_up, POLICE, 7, "法院", "移送", LATER
+    )
 
 
 @pytest.mark.parametrize(
     ("command", "field"),
     [
-        (lambda t, n: t.transfer_follow_up(n, " ", "移送", LATER), "to"),
-        (lambda t, n: t.transfer_follow_up(n, "法院", "", LATER), "reason"),
-        (lambda t, n: t.close_follow_up(n, "", LATER), "outcome"),
+        (lambda t, n: t.transfer_follow_up(POLICE, n, " ", "移送", LATER), "to"),
+        (lambda t, n: t.transfer_follow_up(POLICE, n, "法院", "", LATER), "reason"),
+        (lambda t, n: t.close_follow_up(POLICE, n, "", LATER), "outcome"),
     ],
 )
 def test_handling_a_follow_up_says_where_and_why(
@@ -447,7 +465,7 @@ def test_a_task_closes_only_when_no_follow_up_is_open(run: RunFactory, refused: 
     r, target = with_problem(run)
     number = r.open_follow_up(target)
     refused(r.task, FollowUpsOpenError, r.close)
-    r.task.transfer_follow_up(number, "迁安市交通运输局", "抄告主管部门", LATER)
+    r.task.transfer_follow_up(POLICE, number, "迁安市交通运输局", "抄告主管部门", LATER)
     r.close()
     assert r.task.is_closed
     assert r.events(Task.Closed)[0].at == LATER
@@ -470,8 +488,8 @@ AFTER_CLOSING: dict[str, Command] = {
     "correct_result": lambda r: r.correct(LEAD, r.task.drawn_targets[0], PROBLEM),
     "publish": lambda r: r.publish(),
     "open_follow_up": lambda r: r.open_follow_up(r.task.drawn_targets[0], when=LATER),
-    "transfer_follow_up": lambda r: r.task.transfer_follow_up(1, "法院", "移送", LATER),
-    "close_follow_up": lambda r: r.task.close_follow_up(1, "办结", LATER),
+    "transfer_follow_up": lambda r: r.task.transfer_follow_up(POLICE, 1, "法院", "移送", LATER),
+    "close_follow_up": lambda r: r.task.close_follow_up(POLICE, 1, "办结", LATER),
     "close": lambda r: r.close(),
 }
 
@@ -481,7 +499,7 @@ def test_after_closing_every_command_is_refused(
     run: RunFactory, refused: Refused, command: Command
 ) -> None:
     r, target = with_problem(run)
-    r.task.close_follow_up(r.open_follow_up(target), "已整改", LATER)
+    r.task.close_follow_up(POLICE, r.open_follow_up(target), "已整改", LATER)
     r.close()
     refused(r.task, TaskClosedError, command, r)
 
@@ -522,8 +540,8 @@ def test_follow_up_times_carry_a_zone(run: RunFactory, refused: Refused) -> None
     assert field_of(error) == "at"
     number = r.open_follow_up(target)
     for command in (
-        lambda: r.task.transfer_follow_up(number, "法院", "移送", NAIVE),
-        lambda: r.task.close_follow_up(number, "办结", NAIVE),
+        lambda: r.task.transfer_follow_up(POLICE, number, "法院", "移送", NAIVE),
+        lambda: r.task.close_follow_up(POLICE, number, "办结", NAIVE),
     ):
         assert field_of(refused(r.task, InvalidValueError, command)) == "at"
 
@@ -620,9 +638,9 @@ def everything(run: RunFactory) -> Run:
     first, second = r.task.drawn_targets[:2]
     r.correct(POLICE, first, PROBLEM, when=late)
     r.to("published")
-    r.task.transfer_follow_up(r.open_follow_up(first), "迁安市人民检察院", "移送", LATER)
+    r.task.transfer_follow_up(POLICE, r.open_follow_up(first), "迁安市人民检察院", "移送", LATER)
     r.correct(POLICE, second, PROBLEM, when=LATER)
-    r.task.close_follow_up(r.open_follow_up(second, when=LATER), "已整改", LATER)
+    r.task.close_follow_up(POLICE, r.open_follow_up(second, when=LATER), "已整改", LATER)
     return r.to("closed")
 
 
