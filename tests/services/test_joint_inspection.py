@@ -88,8 +88,8 @@ def test_a_joint_inspection_runs_from_plan_to_closing(
     joint.draw_inspectors()
     draws = {d["department"]: d for d in recorded(service, task_id, "InspectorsDrawn")}
     assert set(draws) == {"education", "police", "fire"}
-    for department, prefix in (("education", "JY"), ("police", "GA"), ("fire", "XF")):
-        groups = draws[department]["groups"]
+    for code, prefix in (("education", "JY"), ("police", "GA"), ("fire", "XF")):
+        groups = draws[code]["groups"]
         assert [len(g) for g in groups] == [2, 2]
         members = {i for g in groups for i in g}
         assert len(members) == 4
