@@ -56,8 +56,8 @@ class Service:
         dispatches, a loaded year counts held deadlines), and fold what they did. The embedded
         default has no workers: this is what they would do, run in process."""
         self.read_models.catch_up()
-        if self.dispatch.follow():
-            self.read_models.catch_up()
+        self.dispatch.follow()
+        self.read_models.catch_up()
 
     def close(self) -> None:
         """Release the store's connections (the applications share one recorder)."""

@@ -119,6 +119,9 @@ class Auditor:
     def export(self, actor: Actor) -> Iterator[dict[str, Any]]:
         """Every stored event, in log order: position, aggregate, version, type, time, fields."""
         require(actor, Action.EXPORT_LOG)
+        return self._export()
+
+    def _export(self) -> Iterator[dict[str, Any]]:
         for logged in read_log(self.tasks):
             e = logged.event
             yield {

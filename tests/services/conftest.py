@@ -27,6 +27,7 @@ from domain.task import Task
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
 from services.actors import Actor
+from services.clock import Clock
 from services.ledger import LedgerRow
 from services.register import PublishedDraw, RegisterEntry
 from services.task_views import Escalation, InboxItem
@@ -59,13 +60,14 @@ class Store:
     database_url: str | None = None
     opened: list[Service] = field(default_factory=list)
 
-    def open(self) -> Service:
+    def open(self, clock: Clock | None = None) -> Service:
         if self.kind == "memory":
             if self.opened:
                 return self.opened[0]  # memory is one process's: a "restart" is the same service
-            service = bootstrap(load_settings(), memory=True)
+            service = bootstrap(load_settings(), memory=True, clock=clock)
         else:
-            service = bootstrap(load_settings(db=self.path, database_url=self.database_url))
+            settings = load_settings(db=self.path, database_url=self.database_url)
+            service = bootstrap(settings, clock=clock)
         self.opened.append(service)
         return service
 
