@@ -62,7 +62,7 @@ def test_the_tolerance_is_a_setting(joint: JointInspection) -> None:
         clock=ManualClock(NOW),
     )
     try:
-        joint = JointInspection(strict).open_directories()
+        JointInspection(strict).open_directories()
         with pytest.raises(AheadOfClockError):
             strict.directories.take_leave(
                 department("police"), "GA001", at=NOW + timedelta(minutes=1)
