@@ -3,31 +3,29 @@ typed settings object. The CLI, the worker, the demo and the tests all start her
 
 Nothing here replays the log: the read models live in the store (the SQLite file of the embedded
 default, or PostgreSQL), each with its position, so a start costs the same whatever the log's
-length; `settle()` folds only what was logged since. Tests pass `memory=True` for an in-memory
-store, and a clock of their own.
+length, and `settle()` folds only what was logged since. Each part is built when first used, so a
+query that finds the read models current loads neither the applications nor the domain's events.
+Tests pass `memory=True` for an in-memory store, and a clock of their own.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
-from adapters.calendar import china_work_calendar
 from adapters.clock import SystemClock
-from adapters.postgres.connect import check_reachable
-from adapters.postgres.urls import PgUrl
 from adapters.settings import Settings
-from adapters.sqlite.read_models import SqliteReadModels
-from domain.calendar import WorkCalendar
-from services.audit import Auditor
-from services.calendars import Calendars
-from services.clock import Clock, TimeGuard
-from services.directories import Directories
-from services.processes import DeadlineWatch, DispatchProcess
-from services.queries import Queries
-from services.read_models import ReadModels
-from services.tasks import Tasks
+
+if TYPE_CHECKING:
+    from domain.calendar import WorkCalendar
+    from services.audit import Auditor
+    from services.calendars import Calendars
+    from services.clock import Clock, TimeGuard
+    from services.directories import Directories
+    from services.processes import DeadlineWatch, DispatchProcess
+    from services.queries import Queries
+    from services.read_models import ReadModels
+    from services.tasks import Tasks
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -37,20 +35,107 @@ def load_settings(**overrides: Any) -> Settings:
     return settings.model_copy(update=given) if given else settings
 
 
-@dataclass
-class Service:
-    settings: Settings
-    clock: Clock
-    directories: Directories
-    tasks: Tasks
-    calendars: Calendars
-    read_models: ReadModels
-    queries: Queries
-    dispatch: DispatchProcess
-    deadlines: DeadlineWatch
-    auditor: Auditor
-    closed: bool = field(default=False)
+def store_env(settings: Settings, memory: bool = False) -> dict[str, str]:
+    if memory:
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if settings.database_url is not None:
+        from adapters.postgres.connect import check_reachable
+        from adapters.postgres.urls import PgUrl
 
+        url = PgUrl.parse(settings.database_url, "SSJ_DATABASE_URL")
+        check_reachable(url, "SSJ_DATABASE_URL")
+        return url.eventsourcing_env(settings.database_schema)
+    settings.db.parent.mkdir(parents=True, exist_ok=True)
+    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(settings.db)}
+
+
+class Service:
+    """Everything one process of the service uses, each part built on first use."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        memory: bool = False,
+        clock: Clock | None = None,
+        calendar: WorkCalendar | None = None,
+    ) -> None:
+        self.settings = settings
+        self.memory = memory
+        self.clock: Clock = clock or SystemClock()
+        self._calendar = calendar
+        self.closed = False
+
+    # ------------------------------------------------------------------ the write side
+    @cached_property
+    def env(self) -> dict[str, str]:
+        return store_env(self.settings, self.memory)
+
+    @cached_property
+    def guard(self) -> TimeGuard:
+        from services.clock import TimeGuard
+
+        return TimeGuard(self.clock, self.settings.clock_tolerance)
+
+    @cached_property
+    def directories(self) -> Directories:
+        from services.directories import Directories
+
+        return Directories(self.guard, self.env)
+
+    @cached_property
+    def calendars(self) -> Calendars:
+        from adapters.calendar import china_work_calendar
+        from services.calendars import Calendars
+
+        base = self._calendar or china_work_calendar(self.settings.calendar_dir)
+        return Calendars(base, self.guard, self.env, recorder=self.directories.recorder)
+
+    @cached_property
+    def tasks(self) -> Tasks:
+        from services.tasks import Tasks
+
+        return Tasks(self.directories, self.calendars, self.guard, self.env)
+
+    @cached_property
+    def auditor(self) -> Auditor:
+        from services.audit import Auditor
+
+        return Auditor(self.tasks, self.directories)
+
+    # ------------------------------------------------------------------ the read side
+    @cached_property
+    def read_models(self) -> ReadModels:
+        if self.settings.database_url is not None and not self.memory:
+            from adapters.postgres.read_models import PgReadModelsSync
+
+            self.env  # the store must be reachable, with the setting named if not  # noqa: B018
+            return PgReadModelsSync(
+                self.settings.database_url, lambda: self.tasks.mapper, self.settings.database_schema
+            )
+        from adapters.sqlite.read_models import SqliteReadModels
+
+        return SqliteReadModels(":memory:" if self.memory else self.settings.db, lambda: self.tasks)
+
+    @cached_property
+    def queries(self) -> Queries:
+        from services.queries import Queries
+
+        return Queries(self.read_models)
+
+    @cached_property
+    def dispatch(self) -> DispatchProcess:
+        from services.processes import DispatchProcess
+
+        return DispatchProcess(self.tasks, self.read_models, self.clock)
+
+    @cached_property
+    def deadlines(self) -> DeadlineWatch:
+        from services.processes import DeadlineWatch
+
+        return DeadlineWatch(self.tasks, self.read_models, self.clock)
+
+    # ------------------------------------------------------------------ life
     def settle(self) -> None:
         """Bring the read models up to the log, let the processes react to what is new (a draw
         dispatches, a loaded year counts held deadlines), and fold what they did. The embedded
@@ -61,32 +146,19 @@ class Service:
 
     def close(self) -> None:
         """Release the store's connections (the applications share one recorder)."""
-        if not self.closed:
-            self.closed = True
+        if self.closed:
+            return
+        self.closed = True
+        built = self.__dict__
+        if "read_models" in built:
             self.read_models.close()
+        if "tasks" in built:
             self.tasks.close()
+        if "directories" in built:
             self.directories.close()
 
-
-def store_env(settings: Settings, memory: bool = False) -> dict[str, str]:
-    if memory:
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    if settings.database_url is not None:
-        url = PgUrl.parse(settings.database_url, "SSJ_DATABASE_URL")
-        check_reachable(url, "SSJ_DATABASE_URL")
-        return url.eventsourcing_env(settings.database_schema)
-    settings.db.parent.mkdir(parents=True, exist_ok=True)
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(settings.db)}
-
-
-def _read_models(settings: Settings, tasks: Tasks, memory: bool) -> ReadModels:
-    if memory:
-        return SqliteReadModels(":memory:", tasks)
-    if settings.database_url is not None:
-        from adapters.postgres.read_models import PgReadModelsSync
-
-        return PgReadModelsSync(settings.database_url, tasks.mapper, settings.database_schema)
-    return SqliteReadModels(settings.db, tasks)
+    def __repr__(self) -> str:
+        return f"Service({'memory' if self.memory else self.settings.database_url or self.settings.db})"
 
 
 def bootstrap(
@@ -97,28 +169,8 @@ def bootstrap(
     calendar: WorkCalendar | None = None,
 ) -> Service:
     """The service on the store the settings name: PostgreSQL when `database_url` is set, else
-    the SQLite file `db`; with `memory`, everything stays in memory (tests)."""
-    settings = settings or load_settings()
-    clock = clock or SystemClock()
-    guard = TimeGuard(clock, settings.clock_tolerance)
-    env = store_env(settings, memory)
-    base = calendar or china_work_calendar(settings.calendar_dir)
-    directories = Directories(guard, env)
-    calendars = Calendars(base, guard, env, recorder=directories.recorder)
-    tasks = Tasks(directories, calendars, guard, env)
-    read_models = _read_models(settings, tasks, memory)
-    return Service(
-        settings=settings,
-        clock=clock,
-        directories=directories,
-        tasks=tasks,
-        calendars=calendars,
-        read_models=read_models,
-        queries=Queries(read_models),
-        dispatch=DispatchProcess(tasks, read_models, clock),
-        deadlines=DeadlineWatch(tasks, read_models, clock),
-        auditor=Auditor(tasks, directories),
-    )
-
-
-__all__ = ["Path", "Service", "bootstrap", "load_settings", "store_env"]
+    the SQLite file `db`; with `memory`, everything stays in memory (tests). A store that cannot
+    be reached stops the start, naming its setting."""
+    service = Service(settings or load_settings(), memory=memory, clock=clock, calendar=calendar)
+    service.env  # noqa: B018
+    return service

@@ -116,3 +116,35 @@ class NoticeMethod(StrEnum):
             if value in (method.value, method.label):
                 return method
         raise InvalidValueError(field, "letter（书面送达）或 phone（电话告知）", value)
+
+
+class FollowUpStatus(StrEnum):
+    OPEN = "open"
+    TRANSFERRED = "transferred"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        """As the 随机抽查后续处置工作台账 writes it."""
+        return {"open": "整改中", "transferred": "已移送", "closed": "已办结"}[self.value]
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One line of the follow-up ledger: what was found, by whom, and what became of it."""
+
+    number: int
+    department: str
+    """The department that found the problem, and handles it."""
+    target: str
+    problem: str
+    due: date
+    """整改期限."""
+    status: FollowUpStatus = FollowUpStatus.OPEN
+    transferred_to: str = ""
+    transfer_reason: str = ""
+    outcome: str = ""
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is FollowUpStatus.OPEN

@@ -18,7 +18,8 @@ from services.ledger import FollowUpLedger, LedgerRow
 from services.log import Logged
 from services.register import PublicRegister, PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload, PlanStatistics
-from services.task_views import Escalation, TaskIndex, TaskView
+from services.task_index import TaskIndex
+from services.task_views import Escalation, TaskView
 
 ORDINALS = 100_000
 """Entries of one publication at most: a register entry's place is position × ORDINALS + ordinal."""

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.task import FollowUpStatus, Task
+from domain.values import FollowUpStatus
 from services.projection import Dispatching
+
+if TYPE_CHECKING:
+    from domain.task import Task
 
 
 @dataclass

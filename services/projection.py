@@ -1,14 +1,23 @@
-"""What every read model shares: it folds task events, one handler per event it cares about."""
+"""What every read model shares: it folds task events, one handler per event it cares about.
+
+The handlers' event classes are looked up when the first event is folded, so that a process
+that only reads the read models' rows never loads the domain's events.
+"""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Protocol
 
-from domain.task import Task
 from services.log import Logged, event_name, topics_of
 
-TASK_TOPICS = topics_of(Task)
-"""Every read model folds task events only."""
+
+@cache
+def task_topics() -> tuple[str, ...]:
+    """Every Task event type, as stored: the read models fold task events only."""
+    from domain.task import Task
+
+    return topics_of(Task)
 
 
 class Fold(Protocol):
@@ -19,6 +28,8 @@ class Dispatching:
     """Calls `when_<EventName>` for the Task events a read model cares about."""
 
     def process(self, logged: Logged) -> None:
+        from domain.task import Task
+
         if isinstance(logged.event, Task.Event):
             handler = getattr(self, f"when_{event_name(logged.event)}", None)
             if handler is not None:
@@ -27,6 +38,8 @@ class Dispatching:
 
 def handled_events(model: type) -> frozenset[type]:
     """The Task events a read model has a `when_<Event>` handler for: a store decodes no other."""
+    from domain.task import Task
+
     return frozenset(
         getattr(Task, name.removeprefix("when_")) for name in dir(model) if name.startswith("when_")
     )

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from domain.task import Task
 from domain.values import local_day
 from services.projection import Dispatching
+
+if TYPE_CHECKING:
+    from domain.task import Task
 
 
 @dataclass

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
-from domain.task import Task
 from domain.values import local_day
 from services.projection import Dispatching
+
+if TYPE_CHECKING:
+    from domain.task import Task
 
 
 @dataclass

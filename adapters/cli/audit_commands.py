@@ -14,8 +14,10 @@ from adapters.cli.context import TaskArg, cli, run
 if TYPE_CHECKING:
     from services.actors import Actor
 
-audit_app = typer.Typer(help="审计：回放、导出、核验", no_args_is_help=True)
-db_app = typer.Typer(help="事件库：建表迁移、读模型重建", no_args_is_help=True)
+audit_app = typer.Typer(rich_markup_mode=None, help="审计：回放、导出、核验", no_args_is_help=True)
+db_app = typer.Typer(
+    rich_markup_mode=None, help="事件库：建表迁移、读模型重建", no_args_is_help=True
+)
 
 
 def _auditor() -> Actor:

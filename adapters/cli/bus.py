@@ -8,36 +8,40 @@ which case the exit status is 1.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
-import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 from uuid import UUID
 
 import typer
-from nats import errors as nats_errors
 
+from adapters.cli.context import cli
 from adapters.cli.words import department_code, dept, parse_at, parse_date, when
-from adapters.nats.client import DEFAULT_TIMEOUT, DepartmentClient, FeedItem, escalations
-from adapters.nats.connect import BusError, connect_with, shown
-from adapters.nats.messages import DeptNotice, Escalation, Receipt
-from adapters.nats.server_config import render_config
-from adapters.nats.streams import DEFAULT_DEPARTMENTS, setup_bus
-from adapters.postgres.urls import DatabaseSettingError
-from adapters.settings import Settings
-from domain.errors import DomainError
+
+if TYPE_CHECKING:
+    from adapters.nats.client import DepartmentClient, FeedItem
+    from adapters.nats.messages import DeptNotice, Escalation, Receipt
+
+# The NATS client and the message models load when a bus command runs, not for `ssj --help`.
+DEFAULT_TIMEOUT = 10.0
+"""Seconds to wait for a receipt: adapters/nats/client.py's own default."""
 
 T = TypeVar("T")
 
-bus_app = typer.Typer(help="NATS 消息总线：流与消费者、服务器配置", no_args_is_help=True)
+bus_app = typer.Typer(
+    rich_markup_mode=None, help="NATS 消息总线：流与消费者、服务器配置", no_args_is_help=True
+)
 dept_app = typer.Typer(
-    help="部门经消息总线收发：接收任务通知，发送确认、结果等命令并等待回执", no_args_is_help=True
+    rich_markup_mode=None,
+    help="部门经消息总线收发：接收任务通知，发送确认、结果等命令并等待回执",
+    no_args_is_help=True,
 )
 
-office_app = typer.Typer(help="双随机办经消息总线接收逾期上报", no_args_is_help=True)
+office_app = typer.Typer(
+    rich_markup_mode=None, help="双随机办经消息总线接收逾期上报", no_args_is_help=True
+)
 
 DeptOption = Annotated[str, typer.Option("--dept", help="本部门代码或名称，如 fire / 消防救援大队")]
 DeptsOption = Annotated[
@@ -69,6 +73,13 @@ COMMANDS = {
 
 def run_async(work: Coroutine[Any, Any, T]) -> T:
     """One clear line and exit status 2 when the bus cannot be used or a setting is wrong."""
+    import asyncio
+
+    from nats import errors as nats_errors
+
+    from adapters.nats.connect import BusError
+    from adapters.postgres.urls import DatabaseSettingError
+
     try:
         return asyncio.run(work)
     except (BusError, DatabaseSettingError, ValueError) as error:
@@ -80,6 +91,8 @@ def run_async(work: Coroutine[Any, Any, T]) -> T:
 
 
 def departments_or_seeds(values: list[str] | None) -> list[str]:
+    from adapters.nats.streams import DEFAULT_DEPARTMENTS
+
     return [department_code(v) for v in values or ()] or list(DEFAULT_DEPARTMENTS)
 
 
@@ -87,7 +100,10 @@ def departments_or_seeds(values: list[str] | None) -> list[str]:
 @bus_app.command("setup")
 def bus_setup(codes: DeptsOption = None) -> None:
     """建立或更新总线的流与持久消费者（以服务的 NATS 用户）；可重复运行，已有的保持不变。"""
-    settings = Settings()
+    from adapters.nats.connect import BusError, connect_with, shown
+    from adapters.nats.streams import setup_bus
+
+    settings = cli.settings
     departments = departments_or_seeds(codes)
 
     async def setup() -> list[str]:
@@ -111,6 +127,9 @@ def bus_setup(codes: DeptsOption = None) -> None:
 @bus_app.command("config")
 def bus_config(codes: DeptsOption = None) -> None:
     """输出 nats-server 配置（每个部门一个用户及其权限），如 deploy/nats/ssj.conf。"""
+    from adapters.nats.server_config import render_config
+    from domain.errors import DomainError
+
     try:
         typer.echo(render_config(departments_or_seeds(codes)), nl=False)
     except (ValueError, DomainError) as error:
@@ -121,9 +140,13 @@ def bus_config(codes: DeptsOption = None) -> None:
 # ---------------------------------------------------------------------------- ssj worker
 def worker() -> None:
     """运行服务的总线工作进程：事件转发、命令受理、流程处理，直到 Ctrl-C。"""
+    import asyncio
+    import signal
+
+    from adapters.nats.connect import shown
     from adapters.nats.worker import run_worker
 
-    settings = Settings()
+    settings = cli.settings
 
     async def work() -> None:
         stop = asyncio.Event()
@@ -151,10 +174,13 @@ def worker() -> None:
 
 # ---------------------------------------------------------------------------- ssj dept
 def with_department(department: str, act: Callable[[DepartmentClient], Awaitable[T]]) -> T:
+    from adapters.nats.client import DepartmentClient
+    from adapters.nats.connect import connect_with
+
     code = department_code(department)
 
     async def connected() -> T:
-        nc = await connect_with(Settings(), f"ssj dept {code}", code)
+        nc = await connect_with(cli.settings, f"ssj dept {code}", code)
         try:
             return await act(DepartmentClient(nc, code))
         finally:
@@ -433,8 +459,11 @@ def office_escalations(
 ) -> None:
     """接收各部门的逾期上报（确认逾期、结果录入逾期），逐条显示；以 office 用户连接。"""
 
+    from adapters.nats.client import escalations
+    from adapters.nats.connect import connect_with
+
     async def listen() -> int:
-        nc = await connect_with(Settings(), "ssj office")
+        nc = await connect_with(cli.settings, "ssj office")
         count = 0
         try:
             feed = escalations(nc, timeout=wait, limit=limit, until_idle=once)

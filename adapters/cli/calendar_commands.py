@@ -16,7 +16,9 @@ import typer
 from adapters.cli.context import AtOption, cli, run
 from adapters.cli.words import parse_at
 
-calendar_app = typer.Typer(help="工作日历：节假日安排的导入与查看", no_args_is_help=True)
+calendar_app = typer.Typer(
+    rich_markup_mode=None, help="工作日历：节假日安排的导入与查看", no_args_is_help=True
+)
 
 
 @calendar_app.command("import")

@@ -11,7 +11,9 @@ import typer
 from adapters.cli.context import AtOption, DeptOption, cli, run
 from adapters.cli.words import parse_at
 
-directory_app = typer.Typer(help="名录库：检查对象与执法检查人员", no_args_is_help=True)
+directory_app = typer.Typer(
+    rich_markup_mode=None, help="名录库：检查对象与执法检查人员", no_args_is_help=True
+)
 
 GoodRowsOption = Annotated[bool, typer.Option("--good-rows", help="文件有错误时仍导入正确的行")]
 

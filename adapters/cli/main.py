@@ -19,7 +19,10 @@ from adapters.cli.task_commands import plan_app, task_app
 from adapters.cli.view_commands import register_views
 
 app = typer.Typer(
-    help="双随机、一公开 跨部门联合抽查（事件溯源）", no_args_is_help=True, add_completion=False
+    rich_markup_mode=None,
+    help="双随机、一公开 跨部门联合抽查（事件溯源）",
+    no_args_is_help=True,
+    add_completion=False,
 )
 app.add_typer(directory_app, name="directory")
 app.add_typer(plan_app, name="plan")
@@ -49,9 +52,7 @@ def demo(
     """演示：迁安市 2023 年校外培训机构跨部门联合抽查，全程无需服务器。"""
     from adapters.cli.demo import run_demo
 
-    if db is not None:
-        cli.db = db
-    ok = run(lambda: run_demo(cli.settings, secret), settle=False)
+    ok = run(lambda: run_demo(cli.settings, secret, db or cli.db), settle=False)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from adapters.cli.words import dept, when
-from domain.task import Task
-from services.audit import HistoryEntry, VerificationReport, fields_of
-from services.ledger import LedgerRow
-from services.log import aggregate_name, event_name
-from services.read_models import Fault
-from services.register import RegisterEntry
-from services.statistics import MonthlyWorkload
-from services.task_views import Escalation, InboxItem, TaskView, awaiting_calendar
+from services.task_views import awaiting_calendar
+
+if TYPE_CHECKING:
+    from domain.task import Task
+    from services.audit import HistoryEntry, VerificationReport
+    from services.ledger import LedgerRow
+    from services.read_models import Fault
+    from services.register import RegisterEntry
+    from services.statistics import MonthlyWorkload
+    from services.task_views import Escalation, InboxItem, TaskView
 
 EVENT_LABELS = {
     "Planned": "任务列入计划",
@@ -99,6 +101,9 @@ def describe(kind: str, f: dict[str, Any]) -> str:
 
 def describe_event(event: Any) -> str:
     """Any event of the log, directories and plans included."""
+    from services.audit import fields_of
+    from services.log import aggregate_name, event_name
+
     kind = event_name(event)
     owner = aggregate_name(event)
     if owner == "Task":
@@ -124,6 +129,9 @@ def describe_event(event: Any) -> str:
 
 def event_line(event: Any) -> str:
     """A task's event on its page: version, business moment (Beijing time), what happened."""
+    from services.audit import HistoryEntry, fields_of
+    from services.log import event_name
+
     return history_line(
         HistoryEntry(event.originator_version, event_name(event), event.timestamp, fields_of(event))
     )

@@ -21,8 +21,8 @@ from adapters.cli.words import dept, parse_at, parse_date
 
 T = TypeVar("T")
 
-plan_app = typer.Typer(help="抽查工作计划", no_args_is_help=True)
-task_app = typer.Typer(help="抽查任务的每一步", no_args_is_help=True)
+plan_app = typer.Typer(rich_markup_mode=None, help="抽查工作计划", no_args_is_help=True)
+task_app = typer.Typer(rich_markup_mode=None, help="抽查任务的每一步", no_args_is_help=True)
 
 
 def _task(reference: str) -> UUID:

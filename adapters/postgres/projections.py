@@ -42,7 +42,8 @@ from services.log import Logged
 from services.projection import handled_events
 from services.register import PublicRegister, RegisterEntry
 from services.statistics import PlanStatistics
-from services.task_views import TaskIndex, TaskView
+from services.task_index import TaskIndex
+from services.task_views import TaskView
 
 ESCALATIONS_PER_EVENT = 1_000
 

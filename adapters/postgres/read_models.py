@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -325,7 +325,11 @@ class PgReadModelsSync:
     thread of its own, with a small pool opened on first use."""
 
     def __init__(
-        self, database_url: str, mapper: Mapper[UUID], schema: str = "public", pool_size: int = 2
+        self,
+        database_url: str,
+        mapper: Callable[[], Mapper[UUID]],
+        schema: str = "public",
+        pool_size: int = 2,
     ) -> None:
         self.database_url = database_url
         self.mapper = mapper
@@ -354,7 +358,7 @@ class PgReadModelsSync:
             pool = asyncio.run_coroutine_threadsafe(
                 open_pool(self.database_url, max_size=self.pool_size), self._started()
             ).result()
-            self._models = PgReadModels(pool, self.mapper, self.schema)
+            self._models = PgReadModels(pool, self.mapper(), self.schema)
         return self._models
 
     def close(self) -> None:

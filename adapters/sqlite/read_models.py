@@ -13,37 +13,35 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from eventsourcing.application import Application
-
 from adapters.sqlite.schema import READ_MODELS, SCHEMA
-from services.folding import (
-    LedgerChanges,
-    Placed,
-    RegisterChanges,
-    StatisticsChanges,
-    ViewChanges,
-    fold_ledger,
-    fold_register,
-    fold_statistics,
-    fold_views,
-    task_ids,
-)
 from services.ledger import LedgerRow
-from services.log import Logged
-from services.projection import TASK_TOPICS
 from services.read_models import Fault, Page, cursor, limited, page_of
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.task_views import Escalation, TaskView
 
+if TYPE_CHECKING:
+    from eventsourcing.application import Application
+
+    from services.folding import (
+        LedgerChanges,
+        Placed,
+        RegisterChanges,
+        StatisticsChanges,
+        ViewChanges,
+    )
+    from services.log import Logged
+
 BATCH = 1_000
+EVENTS = "stored_events"
+"""The library's table of events in an SQLite file (eventsourcing's default name)."""
 ESCALATIONS_PER_EVENT = 1_000
 
 
@@ -59,14 +57,20 @@ IN_IDS = "IN (SELECT value FROM json_each(?))"
 
 
 class SqliteReadModels:
-    def __init__(self, path: Path | str, app: Application[UUID], batch: int = BATCH) -> None:
-        self.app = app
+    """`log` gives the application whose events are folded: it is built only when there is
+    something new to fold, so a query on current read models loads none of the write side."""
+
+    def __init__(
+        self, path: Path | str, log: Callable[[], Application[UUID]], batch: int = BATCH
+    ) -> None:
+        self.log = log
+        self.in_file = str(path) != ":memory:"
         self.batch = batch
         self.connection = sqlite3.connect(
             str(path), isolation_level=None, timeout=30, check_same_thread=False
         )
         self.connection.execute("PRAGMA busy_timeout = 30000")
-        if str(path) != ":memory:":
+        if self.in_file:
             self.connection.execute("PRAGMA journal_mode = WAL")
         self.connection.executescript(SCHEMA)
 
@@ -104,15 +108,31 @@ class SqliteReadModels:
     def position(self) -> int:
         return min(self._position(name) for name in READ_MODELS)
 
+    def _newest(self) -> int:
+        """The log's last position, read from the file itself when the events are in it."""
+        if self.in_file:
+            try:
+                row = self.connection.execute(f"SELECT max(rowid) FROM {EVENTS}").fetchone()
+            except sqlite3.OperationalError:  # no event stored yet: the library makes the table
+                return 0
+            return int(row[0] or 0)
+        return int(self.log().recorder.max_notification_id() or 0)
+
     def catch_up(self) -> int:
+        if self._newest() <= self.position():
+            return self.position()  # nothing new: the write side need not even be loaded
+        from services.log import Logged
+        from services.projection import task_topics
+
+        app = self.log()
         while True:
             with self._writing():
                 position = self.position()
-                newest = self.app.recorder.max_notification_id() or 0
-                notifications = self.app.recorder.select_notifications(
-                    start=position, limit=self.batch, topics=TASK_TOPICS, inclusive_of_start=False
+                newest = self._newest()
+                notifications = app.recorder.select_notifications(
+                    start=position, limit=self.batch, topics=task_topics(), inclusive_of_start=False
                 )
-                batch = [Logged(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+                batch = [Logged(n.id, app.mapper.to_domain_event(n)) for n in notifications]
                 if batch:
                     self._apply(batch)
                 complete = len(notifications) < self.batch
@@ -147,6 +167,14 @@ class SqliteReadModels:
         return self.catch_up()
 
     def _apply(self, batch: Sequence[Logged]) -> None:
+        from services.folding import (
+            fold_ledger,
+            fold_register,
+            fold_statistics,
+            fold_views,
+            task_ids,
+        )
+
         ids = task_ids(batch)
         self._write_views(fold_views(self._views(ids), batch))
         self._write_register(fold_register(self._names("register", ids), self._entries(ids), batch))
@@ -168,6 +196,8 @@ class SqliteReadModels:
         return {UUID(task): name for task, name in rows}
 
     def _entries(self, ids: Sequence[UUID]) -> list[Placed]:
+        from services.folding import Placed
+
         rows = self._rows(
             f"SELECT place, entry FROM ssj_rm_register WHERE task_id {IN_IDS} ORDER BY place",
             _ids(ids),

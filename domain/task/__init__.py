@@ -26,10 +26,10 @@ from domain.task.base import Record, Step
 from domain.task.committed_draw import CommittedDraw
 from domain.task.coordination import Coordination
 from domain.task.fieldwork import Fieldwork
-from domain.task.follow_up import FollowUp, FollowUps, FollowUpStatus
+from domain.task.follow_up import FollowUps
 from domain.task.groups import Group, Groups, RecordSheet
 from domain.task_definition import TaskDefinition
-from domain.values import moment
+from domain.values import FollowUp, FollowUpStatus, moment
 
 __all__ = ["FollowUp", "FollowUpStatus", "Group", "RecordSheet", "Recusal", "Step", "Task"]
 

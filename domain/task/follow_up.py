@@ -4,9 +4,7 @@
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from domain.errors import (
     FollowUpNotOpenError,
@@ -17,39 +15,14 @@ from domain.errors import (
 )
 from domain.task.base import Step, TaskBase
 from domain.task.fieldwork import ResultCorrected, ResultRecorded
-from domain.values import ResultCategory, department_code, local_day, text
-
-
-class FollowUpStatus(StrEnum):
-    OPEN = "open"
-    TRANSFERRED = "transferred"
-    CLOSED = "closed"
-
-    @property
-    def label(self) -> str:
-        """As the 随机抽查后续处置工作台账 writes it."""
-        return {"open": "整改中", "transferred": "已移送", "closed": "已办结"}[self.value]
-
-
-@dataclass(frozen=True)
-class FollowUp:
-    """One line of the follow-up ledger: what was found, by whom, and what became of it."""
-
-    number: int
-    department: str
-    """The department that found the problem, and handles it."""
-    target: str
-    problem: str
-    due: date
-    """整改期限."""
-    status: FollowUpStatus = FollowUpStatus.OPEN
-    transferred_to: str = ""
-    transfer_reason: str = ""
-    outcome: str = ""
-
-    @property
-    def is_open(self) -> bool:
-        return self.status is FollowUpStatus.OPEN
+from domain.values import (
+    FollowUp,
+    FollowUpStatus,
+    ResultCategory,
+    department_code,
+    local_day,
+    text,
+)
 
 
 class FollowUpOpened(Step):

@@ -95,7 +95,7 @@ def test_a_joint_inspection_runs_from_plan_to_closing(
         assert len(members) == 4
         assert f"{prefix}006" not in members  # on leave
         assert f"{prefix}007" not in members  # certificate lapsed before the draw
-        assert draws[department]["pool_size"] == 5
+        assert draws[code]["pool_size"] == 5
 
     # 7. Recusal and match: one group per target, never one with a member who must recuse.
     joint.recuse().match()
