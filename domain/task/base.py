@@ -16,6 +16,7 @@ from domain.errors import (
     TargetNotMatchedError,
     TargetsNotDrawnError,
     TaskClosedError,
+    shown,
 )
 from domain.task_definition import TaskDefinition
 from domain.values import department_code, moment
@@ -107,7 +108,9 @@ class TaskBase:
     def _when(self, at: datetime) -> datetime:
         at = moment(at)
         if at < self.last_at:
-            raise InvalidValueError("at", f"不早于本任务最近一次记录的时间 {self.last_at}", at)
+            raise InvalidValueError(
+                "at", f"不早于本任务最近一次记录的时间 {shown(self.last_at)}", at
+            )
         return at
 
     def _require_open(self) -> None:
