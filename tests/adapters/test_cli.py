@@ -25,7 +25,7 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from adapters.bootstrap import bootstrap
+from adapters.bootstrap import bootstrap, load_settings
 from adapters.cli.main import app
 from adapters.importing import read_inspectors
 from domain.directories import TargetDirectory
@@ -207,16 +207,15 @@ def test_an_import_with_bad_rows_names_each_row_and_field_and_imports_nothing(
     assert "第 5 行 name" in report
     assert "第 2 行" not in report
     assert "未导入任何行" in report
-    service = bootstrap(db)
+    service = bootstrap(load_settings(db=db))
     try:
         assert service.directories.target_directory(TargetDirectory.id_for(DIRECTORY)).targets == {}
     finally:
-        service.tasks.close()
-        service.directories.close()
+        service.close()
     plan = ok(ssj(db, "plan", "create", str(DEMO_DATA / "plan-sample.toml")))
     task = re.search(r"任务 ([0-9a-f-]{36})", plan)
     assert task is not None
-    empty = ssj(db, "task", "commit", task.group(1), "--secret", SECRET)
+    empty = ssj(db, "task", "commit", task.group(1), "--dept", "education", "--secret", SECRET)
     assert empty.exit_code == 2
     assert "scope" in empty.stderr  # no target to draw from: the bad file left nothing behind
 
@@ -234,13 +233,12 @@ def test_an_import_with_good_rows_takes_only_the_good_ones_when_asked(
     assert result.exit_code == 0
     assert "已导入 1 行" in result.stdout
     assert "第 3 行 credit_code" in result.stderr  # the report is still shown
-    service = bootstrap(db)
+    service = bootstrap(load_settings(db=db))
     try:
         targets = service.directories.target_directory(TargetDirectory.id_for(DIRECTORY)).targets
         assert list(targets) == ["52330106MJ0000001P"]
     finally:
-        service.tasks.close()
-        service.directories.close()
+        service.close()
 
 
 # ---------------------------------------------------------------------------- a whole flow
@@ -284,9 +282,12 @@ def run_flow(tmp: Path) -> Flow:
     task = flow.task[:8]  # staff copy a unique prefix from `ssj task list`
 
     flow.outputs["commit"] = say(
-        f"task commit {task} --secret {SECRET} --beacon-source 见证人现场报数 --at 2023-10-31T16:00"
+        f"task commit {task} --dept education --secret {SECRET} --beacon-source 见证人现场报数 "
+        "--at 2023-10-31T16:00"
     )
-    flow.outputs["draw"] = say(f"task draw {task} --beacon '{BEACON}' --at 2023-11-01T09:30")
+    flow.outputs["draw"] = say(
+        f"task draw {task} --dept education --beacon '{BEACON}' --at 2023-11-01T09:30"
+    )
     drawn = re.search(r"抽中：(.*)", flow.outputs["draw"])
     assert drawn is not None
     flow.drawn = drawn.group(1).split("、")
@@ -296,7 +297,7 @@ def run_flow(tmp: Path) -> Flow:
     say(f"task confirm {task} --dept 消防救援大队 --at 2023-11-06T10:00")
     for department in ("education", "police", "fire"):
         say(f"task draw-inspectors {task} --dept {department} --at 2023-11-06T14:00")
-    flow.outputs["match"] = say(f"task match {task} --at 2023-11-07T09:00")
+    flow.outputs["match"] = say(f"task match {task} --dept education --at 2023-11-07T09:00")
     flow.matches = {
         m.group(1): int(m.group(2)) - 1
         for m in re.finditer(r"(\S+) → 第 (\d+) 组", flow.outputs["match"])
@@ -310,10 +311,10 @@ def run_flow(tmp: Path) -> Flow:
     first, second = flow.drawn
     for target in flow.drawn:
         say(f"task notice {task} {target} --dept education --recipient 法定代表人 --at 2023-11-08")
-    say(f"task visit {task} {first} --at 2023-11-09T09:30")
+    say(f"task visit {task} {first} --dept education --at 2023-11-09T09:30")
     say(
-        f"task visit {task} {second} --refused --note 拒绝在一企一表上签字，已如实记录 "
-        "--at 2023-11-09T14:30"
+        f"task visit {task} {second} --dept education --refused "
+        "--note 拒绝在一企一表上签字，已如实记录 --at 2023-11-09T14:30"
     )
     findings = {
         "education": "--finding JY-1=符合要求 --finding JY-2=符合要求",
@@ -326,13 +327,16 @@ def run_flow(tmp: Path) -> Flow:
             if (department, target) == ("fire", second):
                 outcome = "--category 发现问题已责令改正 --finding XF-1=疏散通道堆放杂物"
             say(f"task result {task} {target} --dept {department} {outcome} --at 2023-11-09T17:00")
-    flow.outputs["publish"] = say(f"task publish {task} --at 2023-11-20T10:00")
+    flow.outputs["publish"] = say(f"task publish {task} --dept education --at 2023-11-20T10:00")
     flow.outputs["follow-up"] = say(
         f"task follow-up {task} open --dept fire --target {second} --problem 疏散通道堆放杂物 "
         "--due 2023-12-20 --at 2023-11-20T15:00"
     )
-    say(f"task follow-up {task} close --number 1 --outcome 已清理，复查合格 --at 2023-12-05")
-    flow.outputs["close"] = say(f"task close {task} --at 2023-12-20T17:00")
+    say(
+        f"task follow-up {task} close --dept fire --number 1 --outcome 已清理，复查合格 "
+        "--at 2023-12-05"
+    )
+    flow.outputs["close"] = say(f"task close {task} --dept education --at 2023-12-20T17:00")
     flow.outputs["register"] = say("register")
     flow.outputs["ledger"] = say("ledger")
     flow.outputs["show"] = say(f"task show {task}")
@@ -480,3 +484,30 @@ def test_a_refused_command_says_why_and_exits_2(flow: Flow, tmp_path: Path) -> N
     assert result.exit_code == 2
     assert result.stderr.startswith("错误：")
     assert ok(ssj(db, "audit", "export")) == before
+
+
+def test_a_task_step_without_its_department_is_refused_and_records_nothing(
+    flow: Flow, tmp_path: Path
+) -> None:
+    """Every step is taken by a department: without `--dept` nobody would be answerable for it."""
+    db = tmp_path / "copy.db"
+    shutil.copy(flow.db, db)
+    before = ok(ssj(db, "audit", "export"))
+
+    result = ssj(db, "task", "publish", flow.task, "--at", "2023-11-21T10:00")
+
+    assert result.exit_code == 2
+    assert "--dept" in result.stderr
+    assert ok(ssj(db, "audit", "export")) == before
+
+
+def test_the_register_comes_a_page_at_a_time(flow: Flow) -> None:
+    first = ok(ssj(flow.db, "register", "--limit", "1"))
+    more = re.search(r"--after (\S+)）", first)
+    assert more is not None, first
+    rest = ok(ssj(flow.db, "register", "--limit", "1", "--after", more.group(1)))
+
+    shown = [[t for t in flow.drawn if t in page] for page in (first, rest)]
+    assert sorted(shown[0] + shown[1]) == sorted(flow.drawn)
+    assert len(shown[0]) == len(shown[1]) == 1
+    assert "--after" not in rest  # the last page

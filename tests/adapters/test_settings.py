@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 from typer.testing import CliRunner
 
 from adapters.cli.main import app
 
+COMMANDS = {
+    "a read": ["task", "list"],
+    "a write": ["directory", "open", "迁安市校外培训机构名录库", "--owner", "education"],
+}
+"""The service is built on first use, by a read as by a write: both must stop the same way."""
 
-def test_a_url_that_is_not_postgresql_is_refused_naming_the_setting() -> None:
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_url_that_is_not_postgresql_is_refused_naming_the_setting(command: str) -> None:
     result = CliRunner().invoke(
-        app, ["task", "list"], env={"SSJ_DATABASE_URL": "mysql://root@db/ssj"}
+        app, COMMANDS[command], env={"SSJ_DATABASE_URL": "mysql://root@db/ssj"}
     )
 
     assert result.exit_code == 2
@@ -17,10 +25,11 @@ def test_a_url_that_is_not_postgresql_is_refused_naming_the_setting() -> None:
     assert "postgresql://" in result.output
 
 
-def test_an_unreachable_server_is_refused_naming_the_setting() -> None:
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_an_unreachable_server_is_refused_naming_the_setting(command: str) -> None:
     # Port 1 on the loopback: nothing listens there, so the connection is refused at once.
     url = "postgresql://ssj_service@127.0.0.1:1/ssj"
-    result = CliRunner().invoke(app, ["task", "list"], env={"SSJ_DATABASE_URL": url})
+    result = CliRunner().invoke(app, COMMANDS[command], env={"SSJ_DATABASE_URL": url})
 
     assert result.exit_code == 2
     assert "SSJ_DATABASE_URL" in result.output

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from adapters.bootstrap import bootstrap
+from adapters.bootstrap import bootstrap, load_settings
 from domain.credit_code import make_credit_code
 from domain.directory import RiskGrade, Target
 from domain.values import Scope
+from services.actors import Actor
 from tests.conftest import Database
 
 CHINA = timezone(timedelta(hours=8))
@@ -18,10 +19,11 @@ def test_a_directory_of_twenty_thousand_targets_imports_in_one_transaction_and_r
 ) -> None:
     """psycopg 3.3.9 deadlocks when a pipelined save exceeds a few hundred KB; the service's
     recorder (adapters/postgres/recorder.py) saves without a pipeline, and this keeps it so."""
-    service = bootstrap(database_url=database.service_url)
+    service = bootstrap(load_settings(database_url=database.service_url))
+    market = Actor.lead("market")
     try:
         directory = service.directories.open_target_directory(
-            "迁安市市场主体名录库", "market", datetime(2024, 1, 2, 9, tzinfo=CHINA)
+            market, "迁安市市场主体名录库", at=datetime(2024, 1, 2, 9, tzinfo=CHINA)
         )
         targets = [
             Target(
@@ -34,7 +36,7 @@ def test_a_directory_of_twenty_thousand_targets_imports_in_one_transaction_and_r
             for n in range(20_000)
         ]
         count = service.directories.register_targets(
-            directory, targets, datetime(2024, 1, 3, tzinfo=CHINA)
+            market, directory, targets, at=datetime(2024, 1, 3, tzinfo=CHINA)
         )
         population = service.directories.population(directory, Scope(category="企业"))
     finally:

@@ -9,27 +9,36 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service, bootstrap, load_settings
 from adapters.postgres.urls import PgUrl
 from domain.task import Task
 from services.errors import CommandAlreadyAppliedError
-from services.tasks import COMMAND_ID
 from tests.conftest import Database
-from tests.services.conftest import ITEMS, JointInspection, at
+from tests.services.conftest import ITEMS, JointInspection, at, department
 
 RESULT_AT = at("2023-11-09", "17:00")
 
 
 @pytest.fixture
 def service(database: Database) -> Iterator[Service]:
-    service = bootstrap(database_url=database.service_url)
+    service = bootstrap(load_settings(database_url=database.service_url))
     yield service
     service.close()
 
 
-def record(service: Service, task_id: UUID, department: str, target: str) -> None:
-    findings = {item.code: "符合要求" for item in ITEMS[department]}
-    service.tasks.record_result(task_id, department, target, "未发现问题", findings, RESULT_AT)
+def record(
+    service: Service, task_id: UUID, code: str, target: str, command_id: UUID | None = None
+) -> None:
+    findings = {item.code: "符合要求" for item in ITEMS[code]}
+    service.tasks.record_result(
+        department(code),
+        task_id,
+        target,
+        "未发现问题",
+        findings,
+        at=RESULT_AT,
+        command_id=command_id,
+    )
 
 
 def stored_commands(database: Database) -> list[tuple[UUID, int]]:
@@ -56,13 +65,9 @@ def test_a_command_id_is_stored_with_its_events_and_refuses_a_second_application
     command_id = uuid4()
     first, second = joint.targets[:2]
 
-    token = COMMAND_ID.set(command_id)
-    try:
-        record(service, joint.task_id, "fire", first)
-        with pytest.raises(CommandAlreadyAppliedError):
-            record(service, joint.task_id, "fire", second)  # a different effect, the same id
-    finally:
-        COMMAND_ID.reset(token)
+    record(service, joint.task_id, "fire", first, command_id)
+    with pytest.raises(CommandAlreadyAppliedError):
+        record(service, joint.task_id, "fire", second, command_id)  # another effect, the same id
     record(service, joint.task_id, "fire", second)  # without the id it is a new command
 
     assert results_of(service, joint.task_id) == [("fire", first), ("fire", second)]

@@ -17,14 +17,14 @@ import psycopg
 import pytest
 from eventsourcing.persistence import IntegrityError
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service, bootstrap, load_settings
 from adapters.postgres.urls import PgUrl
 from domain.errors import NotOwnItemError, ResultAlreadyRecordedError
 from domain.task import Task
 from services.errors import ConcurrentWriteError
 from services.store import MAX_ATTEMPTS
 from tests.conftest import Database
-from tests.services.conftest import ITEMS, JointInspection, at
+from tests.services.conftest import EDUCATION, ITEMS, JointInspection, at, department
 
 RESULT_AT = at("2023-11-09", "17:00")
 
@@ -35,7 +35,7 @@ def services(database: Database) -> Iterator[Callable[[], Service]]:
     opened: list[Service] = []
 
     def open_service() -> Service:
-        service = bootstrap(database_url=database.service_url)
+        service = bootstrap(load_settings(database_url=database.service_url))
         opened.append(service)
         return service
 
@@ -95,9 +95,9 @@ def test_two_departments_confirming_the_same_task_at_the_same_moment_both_land(
     fire_saves = count_saves(fire_office, monkeypatch, waits_once("fire"))
     failures: list[BaseException] = []
 
-    def confirm(service: Service, department: str) -> None:
+    def confirm(service: Service, code: str) -> None:
         try:
-            service.tasks.confirm(task_id, department, at("2023-11-02", "10:15"))
+            service.tasks.confirm(department(code), task_id, at=at("2023-11-02", "10:15"))
         except BaseException as error:
             failures.append(error)
 
@@ -132,14 +132,16 @@ def test_a_writer_that_keeps_losing_gives_up_after_bounded_attempts(
 
     def rival_writes_first() -> None:
         rival.tasks.serve_notice(
-            task_id, "education", target, "letter", "法定代表人", at("2023-11-08")
+            EDUCATION, task_id, target, "letter", "法定代表人", at=at("2023-11-08")
         )
 
     counts = count_saves(loser, monkeypatch, rival_writes_first)
     before = len(loser.tasks.events_of(task_id))
 
     with pytest.raises(ConcurrentWriteError):
-        loser.tasks.serve_notice(task_id, "police", target, "phone", "工作人员", at("2023-11-08"))
+        loser.tasks.serve_notice(
+            department("police"), task_id, target, "phone", "工作人员", at=at("2023-11-08")
+        )
 
     assert counts == {"saves": MAX_ATTEMPTS, "refused": MAX_ATTEMPTS}
     rivals = loser.tasks.events_of(task_id)[before:]
@@ -165,7 +167,7 @@ def test_commands_that_arrive_together_are_written_in_one_transaction(
     service = services()
     joint = JointInspection(service).matched().visit()
     committer = service.tasks.commit_in_groups()
-    version = service.tasks.task(joint.task_id).version
+    version = joint.task().version
     entered, release = threading.Event(), threading.Event()
 
     def gate(_: Task) -> None:
@@ -190,7 +192,7 @@ def test_a_refused_command_in_a_group_gets_its_own_error_and_the_others_land(
     service = services()
     joint = JointInspection(service).matched().visit()
     committer = service.tasks.commit_in_groups()
-    version = service.tasks.task(joint.task_id).version
+    version = joint.task().version
     first, second = joint.targets[:2]
     entered, release = threading.Event(), threading.Event()
 

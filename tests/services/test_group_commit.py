@@ -15,19 +15,19 @@ from uuid import UUID
 
 import pytest
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service, bootstrap, load_settings
 from domain.errors import NotOwnItemError, NotVisitedError, ResultAlreadyRecordedError
 from domain.task import Task
 from services.errors import NotFoundError
 from services.group_commit import GroupCommitClosedError, GroupCommitter
-from tests.services.conftest import ITEMS, JointInspection, at
+from tests.services.conftest import EDUCATION, ITEMS, JointInspection, at, department
 
 RESULT_AT = at("2023-11-09", "17:00")
 
 
 @pytest.fixture
 def memory() -> Iterator[Service]:
-    service = bootstrap()
+    service = bootstrap(load_settings(), memory=True)
     yield service
     service.close()
 
@@ -160,7 +160,7 @@ def test_a_kept_task_that_another_writer_moved_on_is_judged_on_the_current_state
         task_id,
         lambda t: t.serve_notice("education", target, "letter", "法定代表人", at("2023-11-08")),
     )
-    memory.tasks.record_visit(task_id, target, True, "", at("2023-11-09", "10:00"))
+    memory.tasks.record_visit(EDUCATION, task_id, target, True, "", at=at("2023-11-09", "10:00"))
 
     committer.execute(task_id, result("police", target))
 
@@ -173,7 +173,7 @@ def test_a_kept_task_that_another_writer_moved_on_makes_the_group_retry_one_by_o
     first, second = visited.targets[:2]
     committer.execute(visited.task_id, result("education", first))
     memory.tasks.record_result(
-        visited.task_id, "fire", first, "未发现问题", {"XF-1": "符合要求"}, RESULT_AT
+        department("fire"), visited.task_id, first, "未发现问题", {"XF-1": "符合要求"}, at=RESULT_AT
     )
 
     committer.execute(visited.task_id, result("education", second))
@@ -243,11 +243,16 @@ def test_tasks_committing_in_groups_answer_as_before(memory: Service) -> None:
     joint = JointInspection(memory).matched()
     with pytest.raises(NotVisitedError):
         memory.tasks.record_result(
-            joint.task_id, "fire", joint.targets[0], "未发现问题", {"XF-1": "符合要求"}, RESULT_AT
+            department("fire"),
+            joint.task_id,
+            joint.targets[0],
+            "未发现问题",
+            {"XF-1": "符合要求"},
+            at=RESULT_AT,
         )
     joint.visit().record_results().late_result_and_correction().publish()
 
-    without = bootstrap()
+    without = bootstrap(load_settings(), memory=True)
     JointInspection(without).published()
     assert [type(e).__name__ for e in memory.tasks.events_of(joint.task_id)] == [
         type(e).__name__ for e in without.tasks.events_of(joint.task_id)

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service, bootstrap, load_settings
 from domain.credit_code import make_credit_code
 from domain.directories import TargetDirectory
 from domain.directory import Inspector, RiskGrade, Target
@@ -19,7 +19,6 @@ from domain.errors import (
     DomainError,
     DuplicateTargetError,
     InvalidValueError,
-    NotACooperatingDepartmentError,
     NoticeNotServedError,
     NotOwnItemError,
     NotPublishedError,
@@ -30,7 +29,15 @@ from domain.errors import (
     TargetNotMatchedError,
     TargetsAlreadyDrawnError,
 )
-from services.errors import AlreadyExistsError, NotFoundError, ServiceError
+from services.actors import Actor
+from services.errors import (
+    AheadOfClockError,
+    AlreadyExistsError,
+    ForbiddenError,
+    NotFoundError,
+    ServiceError,
+)
+from tests.services.conftest import AUDITOR, DIRECTORY, EDUCATION, OFFICE, department
 
 if TYPE_CHECKING:
     from tests.services.conftest import JointInspection
@@ -61,7 +68,8 @@ def test_a_plan_registered_twice_is_refused_and_records_nothing(
         joint.plan()
 
     assert log_length(service) == before
-    assert len(service.index.tasks) == 2
+    service.read_models.catch_up()
+    assert len(service.queries.tasks(OFFICE, 1000).items) == 2
 
 
 def test_a_plan_naming_a_directory_that_does_not_exist_is_refused(
@@ -82,43 +90,45 @@ def test_changing_the_directory_after_the_commitment_does_not_change_that_draw(
     service: Service, joint: JointInspection
 ) -> None:
     joint.open_directories().plan().commit()
-    committed = service.tasks.task(joint.task_id).commitment
+    committed = joint.task().commitment
     assert committed is not None
     directory_id = joint.directory_id
     some = sorted(joint.population())[:3]
     old = service.directories.target_directory(directory_id).targets
     service.directories.register_targets(
+        EDUCATION,
         directory_id,
         [new_school(n, grade) for n, grade in enumerate("ABCDDDDD")],
-        at("2023-10-31", "18:00"),
+        at=at("2023-10-31", "18:00"),
     )
     service.directories.update_targets(
+        EDUCATION,
         directory_id,
         [
             Target(**{**vars(old[some[0]]), "risk_grade": RiskGrade.D}),
             Target(**{**vars(old[some[1]]), "active": False}),
         ],
         "年度信用风险分类调整；注销",
-        at("2023-10-31", "18:30"),
+        at=at("2023-10-31", "18:30"),
     )
 
     joint.draw()
 
-    drawn = service.tasks.task(joint.task_id).target_draw
+    drawn = joint.task().target_draw
     assert drawn is not None
     assert drawn.directory_position == committed.directory_position
     assert drawn.population_digest == committed.population_digest
     assert {g: s["N"] for g, s in drawn.strata.items()} == joint.IN_SCOPE
-    unchanged = bootstrap(None)  # the same world where nobody touched the directory
+    # The same world, where nobody touched the directory:
+    unchanged = bootstrap(load_settings(), memory=True)
     try:
         reference = type(joint)(unchanged).drawn()
-        same = unchanged.tasks.task(reference.task_id).target_draw
+        same = reference.task().target_draw
         assert same is not None
         assert drawn.drawn == same.drawn
     finally:
-        unchanged.tasks.close()
-        unchanged.directories.close()
-    assert service.auditor.verify().ok
+        unchanged.close()
+    assert service.auditor.verify(AUDITOR).ok
 
 
 def test_a_draw_with_another_secret_is_refused_and_records_nothing(
@@ -128,10 +138,12 @@ def test_a_draw_with_another_secret_is_refused_and_records_nothing(
     before = log_length(service)
 
     with pytest.raises(CommitmentMismatchError):
-        service.tasks.draw_targets(joint.task_id, "0" * 64, joint.BEACON, at("2023-11-01"))
+        service.tasks.draw_targets(
+            EDUCATION, joint.task_id, "0" * 64, joint.BEACON, at=at("2023-11-01")
+        )
 
     assert log_length(service) == before
-    assert service.tasks.task(joint.task_id).target_draw is None
+    assert joint.task().target_draw is None
 
 
 @pytest.mark.parametrize("secret", ["123456", "G" * 64, "A" * 64, "0" * 63])
@@ -143,7 +155,9 @@ def test_a_guessable_or_malformed_secret_is_refused_at_commit_naming_secret(
     before = log_length(service)
 
     with pytest.raises(InvalidValueError) as refused:
-        service.tasks.commit_seed(joint.task_id, secret, "见证人报数", at("2023-10-31"))
+        service.tasks.commit_seed(
+            EDUCATION, joint.task_id, secret, "见证人报数", at=at("2023-10-31")
+        )
 
     assert refused.value.field == "secret"
     assert log_length(service) == before
@@ -156,7 +170,9 @@ def test_a_draw_without_a_commitment_is_refused(
     before = log_length(service)
 
     with pytest.raises(SeedNotCommittedError):
-        service.tasks.draw_targets(joint.task_id, joint.SECRET, joint.BEACON, at("2023-11-01"))
+        service.tasks.draw_targets(
+            EDUCATION, joint.task_id, joint.SECRET, joint.BEACON, at=at("2023-11-01")
+        )
 
     assert log_length(service) == before
 
@@ -164,14 +180,12 @@ def test_a_draw_without_a_commitment_is_refused(
 def test_a_commitment_to_a_scope_that_matches_nothing_is_refused(
     service: Service, joint: JointInspection, log_length: Callable[[Service], int]
 ) -> None:
-    service.directories.open_target_directory(
-        "迁安市校外培训机构名录库", "education", at("2023-10-20")
-    )
+    service.directories.open_target_directory(EDUCATION, DIRECTORY, at=at("2023-10-20"))
     joint.plan()
     before = log_length(service)
 
     with pytest.raises(InvalidValueError) as refused:
-        service.tasks.commit_seed(joint.task_id, joint.SECRET, "", at("2023-10-31"))
+        service.tasks.commit_seed(EDUCATION, joint.task_id, joint.SECRET, "", at=at("2023-10-31"))
 
     assert refused.value.field == "scope"
     assert log_length(service) == before
@@ -180,92 +194,111 @@ def test_a_commitment_to_a_scope_that_matches_nothing_is_refused(
 # ---------------------------------------------------------------------------- every step
 def _refusals() -> dict[str, tuple[type[Exception], Callable[[Service, JointInspection], object]]]:
     t = "2023-11-08"
+    police = department("police")
     return {
         "commit again": (
             SeedAlreadyCommittedError,
-            lambda s, j: s.tasks.commit_seed(j.task_id, j.SECRET, "", at(t)),
+            lambda s, j: s.tasks.commit_seed(EDUCATION, j.task_id, j.SECRET, "", at=at(t)),
         ),
         "draw again": (
             TargetsAlreadyDrawnError,
-            lambda s, j: s.tasks.draw_targets(j.task_id, j.SECRET, j.BEACON, at(t)),
+            lambda s, j: s.tasks.draw_targets(EDUCATION, j.task_id, j.SECRET, j.BEACON, at=at(t)),
         ),
+        # The lead is no cooperating department: the policy refuses before the task is asked.
         "lead confirms": (
-            NotACooperatingDepartmentError,
-            lambda s, j: s.tasks.confirm(j.task_id, "education", at(t)),
+            ForbiddenError,
+            lambda s, j: s.tasks.confirm(EDUCATION, j.task_id, at=at(t)),
+        ),
+        "lead confirms as if cooperating": (
+            ForbiddenError,
+            lambda s, j: s.tasks.confirm(Actor.cooperating("education"), j.task_id, at=at(t)),
         ),
         "confirm twice": (
             AlreadyAnsweredError,
-            lambda s, j: s.tasks.confirm(j.task_id, "police", at(t)),
+            lambda s, j: s.tasks.confirm(police, j.task_id, at=at(t)),
         ),
         "notice to a target not drawn": (
             TargetNotMatchedError,
             lambda s, j: s.tasks.serve_notice(
+                EDUCATION,
                 j.task_id,
-                "education",
                 make_credit_code("91130283MA0999999"),
                 "letter",
                 "张三",
-                at(t),
+                at=at(t),
             ),
         ),
         "notice by email": (
             InvalidValueError,
             lambda s, j: s.tasks.serve_notice(
-                j.task_id, "education", j.targets[0], "email", "张三", at(t)
+                EDUCATION, j.task_id, j.targets[0], "email", "张三", at=at(t)
             ),
         ),
         "visit before notice": (
             NoticeNotServedError,
-            lambda s, j: s.tasks.record_visit(j.task_id, j.targets[0], True, "", at(t)),
+            lambda s, j: s.tasks.record_visit(
+                EDUCATION, j.task_id, j.targets[0], True, "", at=at(t)
+            ),
         ),
         "result before visit": (
             NotVisitedError,
             lambda s, j: s.tasks.record_result(
-                j.task_id, "police", j.targets[0], "未发现问题", {"GA-1": "符合要求"}, at(t)
+                police, j.task_id, j.targets[0], "未发现问题", {"GA-1": "符合要求"}, at=at(t)
             ),
         ),
         "result on another department's item": (
             NotOwnItemError,
             lambda s, j: s.tasks.record_result(
-                j.task_id, "police", j.targets[0], "未发现问题", {"XF-1": "符合要求"}, at(t)
+                police, j.task_id, j.targets[0], "未发现问题", {"XF-1": "符合要求"}, at=at(t)
             ),
         ),
         "result in no category": (
             InvalidValueError,
             lambda s, j: s.tasks.record_result(
-                j.task_id, "police", j.targets[0], "还行", {}, at(t)
+                police, j.task_id, j.targets[0], "还行", {}, at=at(t)
             ),
         ),
         "publish before the visits": (
             NotVisitedError,
-            lambda s, j: s.tasks.publish(j.task_id, at(t)),
+            lambda s, j: s.tasks.publish(EDUCATION, j.task_id, at=at(t)),
         ),
         "close before publishing": (
             NotPublishedError,
-            lambda s, j: s.tasks.close_task(j.task_id, at(t)),
+            lambda s, j: s.tasks.close_task(EDUCATION, j.task_id, at=at(t)),
         ),
         "a time without its zone": (
             InvalidValueError,
             lambda s, j: s.tasks.serve_notice(
-                j.task_id, "education", j.targets[0], "letter", "张三", datetime(2023, 11, 8, 9)
+                EDUCATION, j.task_id, j.targets[0], "letter", "张三", at=datetime(2023, 11, 8, 9)
+            ),
+        ),
+        "a time ahead of the clock": (
+            AheadOfClockError,
+            lambda s, j: s.tasks.serve_notice(
+                EDUCATION,
+                j.task_id,
+                j.targets[0],
+                "letter",
+                "张三",
+                at=s.clock.now() + timedelta(days=1),
             ),
         ),
         "an unknown task": (
             NotFoundError,
-            lambda s, j: s.tasks.confirm(UUID(int=1), "police", at(t)),
+            lambda s, j: s.tasks.confirm(police, UUID(int=1), at=at(t)),
         ),
         "a target twice in one import": (
             DuplicateTargetError,
             lambda s, j: s.directories.register_targets(
-                j.directory_id, [new_school(1), new_school(2), new_school(1)], at(t)
+                EDUCATION, j.directory_id, [new_school(1), new_school(2), new_school(1)], at=at(t)
             ),
         ),
         "an inspector of another department": (
             InvalidValueError,
             lambda s, j: s.directories.register_inspectors(
-                "police",
+                police,
                 [Inspector("XF100", "赵六", "fire", "13028399", date(2026, 1, 1))],
-                at(t),
+                at=at(t),
             ),
         ),
     }
@@ -299,6 +332,6 @@ def test_publishing_with_a_result_missing_names_what_is_owed(
     before = log_length(service)
 
     with pytest.raises(ResultsMissingError, match=f"police/{joint.targets[-1]}"):
-        service.tasks.publish(joint.task_id, at("2023-11-10"))
+        service.tasks.publish(EDUCATION, joint.task_id, at=at("2023-11-10"))
 
     assert log_length(service) == before
