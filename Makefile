@@ -6,7 +6,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean system-packages
+
+# Debian packages the tests use, installed when missing (as root, as CI runs): faketime runs the
+# CLI at another date (the year-end tests).
+DEBIAN_PACKAGES := faketime
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +27,19 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+system-packages:
+	@for package in $(DEBIAN_PACKAGES); do \
+		command -v $$package >/dev/null 2>&1 || apt-get install -y -q $$package >/dev/null \
+		|| { apt-get update -q >/dev/null && apt-get install -y -q $$package >/dev/null; } \
+		|| { echo "make test: the Debian package $$package is needed (apt-get install $$package, as root)"; exit 1; }; \
+	done
+
+test: lint system-packages
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/draw.py
+	$(BIN)/python bench/scale.py --events 1000000 --store sqlite --keep $(VENV)/bench-scale
 
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
