@@ -221,3 +221,18 @@ def test_the_follow_up_ledger_follows_each_problem_to_its_end(
     assert rows["education"].status == "已办结"
     assert (rows["police"].status, rows["police"].transferred_to) == ("已移送", "迁安市市场监管局")
     assert overdue(ledger_of(service), date(2024, 1, 1)) == []
+
+
+def test_the_publication_day_is_the_day_in_beijing(
+    service: Service, joint: JointInspection
+) -> None:
+    """Published at 17:30 UTC on the 20th: already the 21st in Beijing, where it is published."""
+    from datetime import UTC
+
+    from tests.services.conftest import EDUCATION
+
+    joint.matched().visit().record_results().late_result_and_correction()
+    service.tasks.publish(EDUCATION, joint.task_id, at=datetime(2023, 11, 20, 17, 30, tzinfo=UTC))
+    service.settle()
+
+    assert {e.published_on for e in register_of(service)} == {date(2023, 11, 21)}
