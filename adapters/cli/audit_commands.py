@@ -53,7 +53,7 @@ def audit_history(
     """回放任务的事件历史，或显示截至某一事件的状态。"""
     from adapters.cli import render
 
-    auditor, actor = cli.service.auditor, _auditor()
+    auditor, actor = run(lambda: cli.service.auditor, settle=False), _auditor()
     task_id = run(lambda: cli.task_id(task), settle=False)
     for entry in run(lambda: auditor.history(actor, task_id), settle=False):
         if as_of is None or entry.version <= as_of:

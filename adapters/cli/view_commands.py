@@ -25,7 +25,7 @@ from adapters.cli.words import department_code, parse_at
 
 def fresh() -> None:
     """Fold what was logged since the read models' position (nothing, when every write settled)."""
-    run(cli.service.read_models.catch_up, settle=False)
+    run(lambda: cli.service.read_models.catch_up(), settle=False)
 
 
 def task_list(
@@ -48,7 +48,7 @@ def task_show(task: TaskArg, department: ReaderDeptOption = None, role: RoleOpti
     from adapters.cli import render
 
     fresh()
-    service = cli.service
+    service = run(lambda: cli.service, settle=False)
     task_id = run(lambda: service.queries.resolve(task), settle=False)
     actor = run(lambda: cli.reader(department, role, task_id), settle=False)
     view = run(lambda: service.queries.task(actor, task_id), settle=False)
