@@ -107,7 +107,7 @@ class Service:
     @cached_property
     def read_models(self) -> ReadModels:
         if self.settings.database_url is not None and not self.memory:
-            from adapters.postgres.read_models import PgReadModelsSync
+            from adapters.postgres.read_models_sync import PgReadModelsSync
 
             self.env  # the store must be reachable, with the setting named if not  # noqa: B018
             return PgReadModelsSync(

@@ -10,6 +10,7 @@ import atexit
 
 import typer
 
+from adapters.cli import dept_commands  # noqa: F401  (registers `ssj dept …`)
 from adapters.cli.audit_commands import audit_app, db_app
 from adapters.cli.bus import bus_app, dept_app, office_app, worker
 from adapters.cli.calendar_commands import calendar_app

@@ -246,7 +246,7 @@ def task_result(
     at: AtOption = None,
 ) -> None:
     """录入本部门检查结果（公示系统结果类别）。"""
-    from adapters.cli.bus import parse_findings
+    from adapters.cli.words import parse_findings
 
     task_id = _task(task)
     found = run(lambda: parse_findings(finding), settle=False)

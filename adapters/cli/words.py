@@ -52,3 +52,13 @@ def parse_date(value: str, option: str) -> date:
 
 def when(moment: datetime) -> str:
     return moment.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def parse_findings(values: list[str] | None) -> dict[str, str]:
+    found = {}
+    for value in values or ():
+        if "=" not in value:
+            raise ValueError(f"--finding: 应为 事项编号=检查情况（收到 {value!r}）")
+        code, text = value.split("=", 1)
+        found[code.strip()] = text.strip()
+    return found
