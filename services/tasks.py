@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TypeVar, cast
 from uuid import UUID
 
@@ -29,6 +29,7 @@ from services.errors import NotFoundError
 from services.group_commit import MAX_BATCH, GroupCommitter
 from services.permissions import Action, Parties, require
 from services.store import SsjApplication
+from services.task_fieldwork import Fieldwork, department_of
 
 R = TypeVar("R")
 
@@ -70,13 +71,7 @@ def parties_of(task: Task, target: str | None = None) -> Parties:
     )
 
 
-def _department(actor: Actor) -> str:
-    """The department a command is made for: who asks. The policy has refused an actor who
-    speaks for none before the task reads it."""
-    return actor.department or ""
-
-
-class Tasks(SsjApplication):
+class Tasks(Fieldwork, SsjApplication):
     def __init__(
         self,
         directories: Directories,
@@ -254,7 +249,7 @@ class Tasks(SsjApplication):
     def confirm(
         self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
     ) -> None:
-        department = _department(actor)
+        department = department_of(actor)
         self._change(
             actor, Action.CONFIRM, task_id, lambda t: t.confirm(department, at), at, command_id
         )
@@ -268,7 +263,7 @@ class Tasks(SsjApplication):
         at: datetime,
         command_id: UUID | None = None,
     ) -> None:
-        department = _department(actor)
+        department = department_of(actor)
         self._change(
             actor,
             Action.DECLINE,
@@ -350,168 +345,6 @@ class Tasks(SsjApplication):
             at,
             command_id,
         )
-
-    # ------------------------------------------------------------------ 9–10. visit and results
-    def serve_notice(
-        self,
-        actor: Actor,
-        task_id: UUID,
-        target: str,
-        method: str,
-        recipient: str,
-        *,
-        at: datetime,
-        command_id: UUID | None = None,
-    ) -> None:
-        department = _department(actor)
-        self._change(
-            actor,
-            Action.SERVE_NOTICE,
-            task_id,
-            lambda t: t.serve_notice(department, target, method, recipient, at),
-            at,
-            command_id,
-        )
-
-    def record_visit(
-        self,
-        actor: Actor,
-        task_id: UUID,
-        target: str,
-        signed: bool,
-        note: str,
-        *,
-        at: datetime,
-        command_id: UUID | None = None,
-    ) -> None:
-        department = _department(actor)
-        calendar = self.calendars.calendar()
-        self._change(
-            actor,
-            Action.RECORD_VISIT,
-            task_id,
-            lambda t: t.record_visit(department, target, signed, note, calendar, at),
-            at,
-            command_id,
-        )
-
-    def record_result(
-        self,
-        actor: Actor,
-        task_id: UUID,
-        target: str,
-        category: str,
-        findings: Mapping[str, str],
-        *,
-        at: datetime,
-        command_id: UUID | None = None,
-    ) -> None:
-        department = _department(actor)
-        self._change(
-            actor,
-            Action.RECORD_RESULT,
-            task_id,
-            lambda t: t.record_result(department, target, category, findings, at),
-            at,
-            command_id,
-            target,
-        )
-
-    def correct_result(
-        self,
-        actor: Actor,
-        task_id: UUID,
-        target: str,
-        category: str,
-        findings: Mapping[str, str],
-        reason: str,
-        *,
-        at: datetime,
-        command_id: UUID | None = None,
-    ) -> None:
-        department = _department(actor)
-        self._change(
-            actor,
-            Action.CORRECT_RESULT,
-            task_id,
-            lambda t: t.correct_result(department, target, category, findings, reason, at),
-            at,
-            command_id,
-            target,
-        )
-
-    # ------------------------------------------------------------------ 11–13. publish, follow up, close
-    def publish(
-        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
-    ) -> None:
-        self._change(actor, Action.PUBLISH, task_id, lambda t: t.publish(at), at, command_id)
-
-    def open_follow_up(
-        self,
-        actor: Actor,
-        task_id: UUID,
-        target: str,
-        problem: str,
-        due: date,
-        *,
-        at: datetime,
-        command_id: UUID | None = None,
-    ) -> int:
-        department = _department(actor)
-        return self._change(
-            actor,
-            Action.OPEN_FOLLOW_UP,
-            task_id,
-            lambda t: t.open_follow_up(department, target, problem, due, at),
-            at,
-            command_id,
-        )
-
-    def transfer_follow_up(
-        self,
-        actor: Actor,
-        task_id: UUID,
-        number: int,
-        to: str,
-        reason: str,
-        *,
-        at: datetime,
-        command_id: UUID | None = None,
-    ) -> None:
-        department = _department(actor)
-        self._change(
-            actor,
-            Action.TRANSFER_FOLLOW_UP,
-            task_id,
-            lambda t: t.transfer_follow_up(department, number, to, reason, at),
-            at,
-            command_id,
-        )
-
-    def close_follow_up(
-        self,
-        actor: Actor,
-        task_id: UUID,
-        number: int,
-        outcome: str,
-        *,
-        at: datetime,
-        command_id: UUID | None = None,
-    ) -> None:
-        department = _department(actor)
-        self._change(
-            actor,
-            Action.CLOSE_FOLLOW_UP,
-            task_id,
-            lambda t: t.close_follow_up(department, number, outcome, at),
-            at,
-            command_id,
-        )
-
-    def close_task(
-        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
-    ) -> None:
-        self._change(actor, Action.CLOSE_TASK, task_id, lambda t: t.close(at), at, command_id)
 
 
 __all__ = ["CommitSummary", "DrawSummary", "NotFoundError", "PlanSummary", "Tasks", "parties_of"]

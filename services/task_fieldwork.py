@@ -1,0 +1,206 @@
+"""Tasks, steps 9–13: notices, visits, results and corrections, publication, follow-up, closing.
+
+Part of the `Tasks` application (services/tasks.py), which says how every command is guarded:
+the policy on the task as stored, the clock, then the task's own rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import TYPE_CHECKING, TypeVar
+from uuid import UUID
+
+from services.actors import Actor
+from services.permissions import Action
+
+if TYPE_CHECKING:
+    from domain.task import Task
+    from services.calendars import Calendars
+
+R = TypeVar("R")
+
+
+def department_of(actor: Actor) -> str:
+    """The department a command is made for: who asks. The policy has refused an actor who
+    speaks for none before the task reads it."""
+    return actor.department or ""
+
+
+class Fieldwork:
+    calendars: Calendars
+
+    if TYPE_CHECKING:
+
+        def _change(
+            self,
+            actor: Actor,
+            action: Action,
+            task_id: UUID,
+            command: Callable[[Task], R],
+            at: datetime,
+            command_id: UUID | None,
+            target: str | None = None,
+        ) -> R: ...
+
+    # ------------------------------------------------------------------ 9–10. visit and results
+    def serve_notice(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        target: str,
+        method: str,
+        recipient: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        department = department_of(actor)
+        self._change(
+            actor,
+            Action.SERVE_NOTICE,
+            task_id,
+            lambda t: t.serve_notice(department, target, method, recipient, at),
+            at,
+            command_id,
+        )
+
+    def record_visit(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        target: str,
+        signed: bool,
+        note: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        department = department_of(actor)
+        calendar = self.calendars.calendar()
+        self._change(
+            actor,
+            Action.RECORD_VISIT,
+            task_id,
+            lambda t: t.record_visit(department, target, signed, note, calendar, at),
+            at,
+            command_id,
+        )
+
+    def record_result(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        target: str,
+        category: str,
+        findings: Mapping[str, str],
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        department = department_of(actor)
+        self._change(
+            actor,
+            Action.RECORD_RESULT,
+            task_id,
+            lambda t: t.record_result(department, target, category, findings, at),
+            at,
+            command_id,
+            target,
+        )
+
+    def correct_result(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        target: str,
+        category: str,
+        findings: Mapping[str, str],
+        reason: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        department = department_of(actor)
+        self._change(
+            actor,
+            Action.CORRECT_RESULT,
+            task_id,
+            lambda t: t.correct_result(department, target, category, findings, reason, at),
+            at,
+            command_id,
+            target,
+        )
+
+    # ------------------------------------------------------------------ 11–13. publish, follow up, close
+    def publish(
+        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
+    ) -> None:
+        self._change(actor, Action.PUBLISH, task_id, lambda t: t.publish(at), at, command_id)
+
+    def open_follow_up(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        target: str,
+        problem: str,
+        due: date,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> int:
+        department = department_of(actor)
+        return self._change(
+            actor,
+            Action.OPEN_FOLLOW_UP,
+            task_id,
+            lambda t: t.open_follow_up(department, target, problem, due, at),
+            at,
+            command_id,
+        )
+
+    def transfer_follow_up(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        number: int,
+        to: str,
+        reason: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        department = department_of(actor)
+        self._change(
+            actor,
+            Action.TRANSFER_FOLLOW_UP,
+            task_id,
+            lambda t: t.transfer_follow_up(department, number, to, reason, at),
+            at,
+            command_id,
+        )
+
+    def close_follow_up(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        number: int,
+        outcome: str,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        department = department_of(actor)
+        self._change(
+            actor,
+            Action.CLOSE_FOLLOW_UP,
+            task_id,
+            lambda t: t.close_follow_up(department, number, outcome, at),
+            at,
+            command_id,
+        )
+
+    def close_task(
+        self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
+    ) -> None:
+        self._change(actor, Action.CLOSE_TASK, task_id, lambda t: t.close(at), at, command_id)
