@@ -33,6 +33,8 @@ from services.task_fieldwork import Fieldwork, department_of
 
 R = TypeVar("R")
 
+LEADS_KEPT = 100_000
+
 
 @dataclass(frozen=True)
 class PlanSummary:
@@ -83,6 +85,7 @@ class Tasks(Fieldwork, SsjApplication):
         self.calendars = calendars
         self.guard = guard
         self.committer: GroupCommitter[Task] | None = None
+        self._leads: dict[UUID, str] = {}
         super().__init__(env, recorder=directories.recorder)
 
     def commit_in_groups(self, max_batch: int = MAX_BATCH) -> GroupCommitter[Task]:
@@ -113,7 +116,17 @@ class Tasks(Fieldwork, SsjApplication):
     def role_in(self, department: str, task_id: UUID) -> Role:
         """How a department takes part in a task: for fronts that know only the department
         (a CLI `--dept`, a bus subject); the policy still decides what that role may do."""
-        return Role.LEAD if self._load(task_id).lead == department else Role.COOPERATING
+        return Role.LEAD if self._lead_of(task_id) == department else Role.COOPERATING
+
+    def _lead_of(self, task_id: UUID) -> str:
+        """A task's lead, which its plan fixed for good: read once per task and process."""
+        lead = self._leads.get(task_id)
+        if lead is None:
+            lead = self._load(task_id, version=1).lead
+            if len(self._leads) >= LEADS_KEPT:
+                self._leads.clear()
+            self._leads[task_id] = lead
+        return lead
 
     def plan(self, actor: Actor, plan_id: UUID) -> Plan:
         plan = self.load(Plan, plan_id, "抽查工作计划")
