@@ -4,17 +4,24 @@ and verify every draw by re-running it from the log alone.
 Verification trusts nothing but the events: the population is rebuilt from the directory's own
 events at the recorded version, the secret is checked against the commitment, and every id,
 group and match is recomputed with the public rule (DRAW-SPEC.md).
+
+A damaged log never stops it: a task whose events cannot be read, or a directory that cannot be
+rebuilt as of a draw, is a finding naming the task, and the other tasks are verified all the
+same. What the damage is and where lies in the raw log (`check_log`, services/integrity.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import MapperDeserialisationError, Notification
+from eventsourcing.utils import TopicError, get_topic
 
 from domain import draw
 from domain.task import Task
@@ -22,11 +29,23 @@ from domain.task.groups import recusals_by_inspector
 from domain.values import local_day
 from services.actors import Actor
 from services.directories import Directories
+from services.errors import ServiceError
+from services.integrity import LogReport, check_log, event_of, raw_log
 from services.log import aggregate_name, event_name, read_log
 from services.permissions import Action, require
 from services.tasks import Tasks
 
 _INTERNAL_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")
+DRAW_INPUTS = {
+    "TargetsDrawn": frozenset({"SeedCommitted"}),
+    "InspectorsDrawn": frozenset({"SeedCommitted", "TargetsDrawn"}),
+    "GroupsMatched": frozenset({"SeedCommitted", "TargetsDrawn", "InspectorsDrawn"}),
+}
+"""The events each draw, and the matching, is recomputed from."""
+
+
+class _ShortHistory(Exception):
+    """A directory rebuilt as of a draw ends before the version the draw recorded."""
 
 
 def plain(value: Any) -> Any:
@@ -44,6 +63,25 @@ def plain(value: Any) -> Any:
 
 def fields_of(event: Any) -> dict[str, Any]:
     return {k: plain(v) for k, v in vars(event).items() if k not in _INTERNAL_FIELDS}
+
+
+def shown(value: Any) -> str:
+    """A recorded or expected value as the auditor reads it: JSON, never a Python repr."""
+    return json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
+
+
+def why_unreadable(error: Exception) -> str:
+    """What stopped an aggregate from being rebuilt, in the auditor's words."""
+    if isinstance(error, OriginatorVersionError) and len(error.args) == 2:
+        got, expected = error.args
+        return f"版本不连续：应为第 {expected} 版，读到第 {got} 版（有事件被删除或移动）"
+    if isinstance(error, MapperDeserialisationError):
+        return "有事件的存储内容无法解读（内容已被改动）"
+    if isinstance(error, TopicError):
+        return "有事件的类型无法识别（类型已被改动）"
+    if isinstance(error, ServiceError | _ShortHistory):
+        return str(error)
+    return f"{type(error).__name__}：{error}"
 
 
 @dataclass(frozen=True)
@@ -69,8 +107,23 @@ class Difference:
         at = f"，首个不同的编号 {self.first_id}" if self.first_id else ""
         return (
             f"任务「{self.task_name}」({self.task_id}) 事件 {self.event} #{self.version}："
-            f"{self.what} 应为 {self.expected!r}，记录为 {self.got!r}{at}"
+            f"{self.what} 应为 {shown(self.expected)}，记录为 {shown(self.got)}{at}"
         )
+
+
+@dataclass(frozen=True)
+class Unverifiable:
+    """A task, or one of its draws, the log no longer lets the auditor re-run."""
+
+    task_id: UUID
+    task_name: str
+    what: str
+    """What could not be verified: the task, or one event of it (`TargetsDrawn #3`)."""
+    why: str
+
+    def __str__(self) -> str:
+        name = f"「{self.task_name}」" if self.task_name else ""
+        return f"任务{name}({self.task_id}) {self.what}无法核验：{self.why}"
 
 
 @dataclass
@@ -79,7 +132,7 @@ class VerificationReport:
     draws: int = 0
     inspector_draws: int = 0
     matchings: int = 0
-    differences: list[Difference] = field(default_factory=list)
+    differences: list[Difference | Unverifiable] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -106,15 +159,14 @@ class Auditor:
     # ------------------------------------------------------------------ replay
     def history(self, actor: Actor, task_id: UUID) -> list[HistoryEntry]:
         require(actor, Action.READ_HISTORY)
-        self.tasks._load(task_id)  # a clear "not found" rather than an empty history
+        self.tasks.load(Task, task_id, "抽查任务", 1)  # a clear "not found", not an empty history
         return [
             HistoryEntry(e.originator_version, event_name(e), e.timestamp, fields_of(e))
             for e in self.tasks.events_of(task_id)
         ]
 
     def state_as_of(self, actor: Actor, task_id: UUID, version: int) -> Task:
-        require(actor, Action.READ_HISTORY)
-        return self.tasks._load(task_id, version)
+        return self.tasks.task(actor, task_id, version)
 
     def export(self, actor: Actor) -> Iterator[dict[str, Any]]:
         """Every stored event, in log order: position, aggregate, version, type, time, fields."""
@@ -135,41 +187,84 @@ class Auditor:
             }
 
     # ------------------------------------------------------------------ verify
+    def check_log(self, actor: Actor) -> LogReport:
+        """The raw log, row by row: every changed, deleted, reordered or inserted event."""
+        require(actor, Action.VERIFY_LOG)
+        return check_log(self.tasks.recorder, self.tasks.mapper)
+
     def task_ids(self) -> list[UUID]:
+        """Every planned task, from the stored rows themselves: a row that does not decode
+        still names its task."""
+        planned = (get_topic(Task.Planned),)
         return [
-            x.event.originator_id for x in read_log(self.tasks, topics=(get_topic(Task.Planned),))
+            row.originator_id
+            for row in raw_log(self.tasks.recorder, topics=planned)
+            if isinstance(row, Notification) and isinstance(row.originator_id, UUID)
         ]
 
     def verify(self, actor: Actor) -> VerificationReport:
+        """Re-run every draw of every task; a task that cannot be read is a finding, and the
+        others are verified all the same."""
         require(actor, Action.VERIFY_LOG)
         report = VerificationReport()
         for task_id in self.task_ids():
             report.tasks += 1
-            self._verify_task(task_id, report)
+            try:
+                self._verify_task(task_id, report)
+            except Exception as error:  # the auditor reports damage, it never stops at it
+                report.differences.append(
+                    Unverifiable(task_id, "", "", f"无法载入（{why_unreadable(error)}）")
+                )
         return report
 
+    def _events(
+        self, task_id: UUID, name: str, report: VerificationReport
+    ) -> tuple[list[Any], dict[int, str]]:
+        """The task's events that decode, in version order, and version -> type of each that
+        does not (a finding of its own)."""
+        events, unread = [], {}
+        for stored in self.tasks.recorder.select_events(task_id):
+            try:
+                events.append(self.tasks.mapper.to_domain_event(stored))
+            except Exception as error:
+                kind = event_of(stored.topic)
+                unread[stored.originator_version] = kind
+                why = (
+                    f"类型 {stored.topic} 无法识别（已被改动）"
+                    if isinstance(error, TopicError)
+                    else "存储的内容无法解读（已被改动）"
+                )
+                what = f"第 {stored.originator_version} 版事件 {kind} "
+                report.differences.append(Unverifiable(task_id, name, what, why))
+        return events, unread
+
     def _verify_task(self, task_id: UUID, report: VerificationReport) -> None:
-        history = self.tasks.events_of(task_id)
-        task = self.tasks._load(task_id, version=1)  # as planned: the definition never changes
+        try:  # as planned: the definition never changes
+            task = self.tasks.load(Task, task_id, "抽查任务", version=1)
+        except Exception as error:
+            why = f"计划事件（第 1 版）无法载入：{why_unreadable(error)}"
+            report.differences.append(Unverifiable(task_id, "", "", why))
+            return
         check = _Checker(task_id, task.name, report)
         committed: Task.SeedCommitted | None = None
         drawn: Task.TargetsDrawn | None = None
         inspector_draws: dict[str, Task.InspectorsDrawn] = {}
-        for event in history:
+        events, check.unread = self._events(task_id, task.name, report)
+        for event in events:
             check.event = event
             if isinstance(event, Task.SeedCommitted):
                 committed = event
             elif isinstance(event, Task.TargetsDrawn):
                 report.draws += 1
                 drawn = event
-                self._verify_targets(task, committed, event, check)
+                check.guarded(self._verify_targets, task, committed, event, check)
             elif isinstance(event, Task.InspectorsDrawn) and drawn is not None:
                 report.inspector_draws += 1
                 inspector_draws[event.department] = event
-                self._verify_inspectors(task, drawn, event, check)
+                check.guarded(self._verify_inspectors, task, drawn, event, check)
             elif isinstance(event, Task.GroupsMatched) and drawn is not None:
                 report.matchings += 1
-                self._verify_matching(task, drawn, inspector_draws, event, check)
+                check.guarded(self._verify_matching, task, drawn, inspector_draws, event, check)
 
     def _verify_targets(
         self,
@@ -185,9 +280,15 @@ class Auditor:
         check("H(secret)", e.commitment, draw.commitment_of(e.secret))
         check("seed = H(secret|beacon)", draw.seed_of(e.secret, e.beacon), e.seed)
         check("directory_position", committed.directory_position, e.directory_position)
-        population = self.directories.population(
+        rebuilt = self.directories.population(
             committed.directory_id, task.definition.scope, e.directory_position
-        ).members
+        )
+        if rebuilt.position != e.directory_position:
+            raise _ShortHistory(
+                f"检查对象名录库 {committed.directory_id} 只能重建到第 {rebuilt.position} 版，"
+                f"抽取依据的是第 {e.directory_position} 版：其后的事件已被删除或无法读取"
+            )
+        population = rebuilt.members
         result = draw.draw_targets(population, task.definition.ratio_by_grade(), e.seed)
         check("population_digest（按名录库重建）", result.population_digest, e.population_digest)
         check("population_digest（承诺时）", committed.population_digest, e.population_digest)
@@ -202,7 +303,13 @@ class Auditor:
     def _verify_inspectors(
         self, task: Task, drawn: Task.TargetsDrawn, e: Task.InspectorsDrawn, check: _Checker
     ) -> None:
-        pool = self.directories.pool(e.department, local_day(e.at), e.directory_position).inspectors
+        rebuilt = self.directories.pool(e.department, local_day(e.at), e.directory_position)
+        if rebuilt.position != e.directory_position:
+            raise _ShortHistory(
+                f"{e.department} 执法检查人员名录库只能重建到第 {rebuilt.position} 版，"
+                f"抽取依据的是第 {e.directory_position} 版：其后的事件已被删除或无法读取"
+            )
+        pool = rebuilt.inspectors
         check(f"{e.department} pool_digest", draw.pool_digest(pool), e.pool_digest)
         check(f"{e.department} pool_size", len(pool), e.pool_size)
         targets = sum(len(ids) for ids in drawn.drawn.values())
@@ -265,6 +372,31 @@ class _Checker:
         self.report = report
         self.event: Any = None
         self.found = False
+        self.unread: dict[int, str] = {}
+        """Version -> type of the task's events that do not decode."""
+
+    def guarded(self, verify: Callable[..., None], *arguments: Any) -> None:
+        """One draw's re-run. Not run if an event it rests on does not decode (it would only
+        repeat that finding as differences); what stops it (a directory that cannot be rebuilt
+        as of the draw, an event missing a field) is a finding naming the event, and the task
+        goes on."""
+        what = f"事件 {event_name(self.event)} #{self.event.originator_version} "
+        rests_on = DRAW_INPUTS.get(event_name(self.event), frozenset())
+        inputs = [
+            f"第 {version} 版 {kind}"
+            for version, kind in sorted(self.unread.items())
+            if version < self.event.originator_version and kind in rests_on
+        ]
+        if inputs:
+            why = f"所依据的事件（{'、'.join(inputs)}）无法解读，未能重算"
+            self.report.differences.append(Unverifiable(self.task_id, self.task_name, what, why))
+            return
+        try:
+            verify(*arguments)
+        except Exception as error:
+            self.report.differences.append(
+                Unverifiable(self.task_id, self.task_name, what, why_unreadable(error))
+            )
 
     def __call__(self, what: str, expected: Any, got: Any, first_id: str | None = None) -> None:
         if self.found or plain(expected) == plain(got):

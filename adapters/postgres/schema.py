@@ -6,31 +6,48 @@ What it sets up, and why:
   exactly what the recorder expects;
 - append-only, for everyone: triggers refuse UPDATE, DELETE and TRUNCATE on the stored events, the
   chain and the checkpoints, whoever asks, the table owner included;
+- positions come from the sequence only: a trigger refuses, for everyone, an event whose
+  `notification_id` is not the value the sequence just gave (one named far ahead would put every
+  later event behind it), and the service's role may not even name that column;
 - the audit chain: every inserted event gets, in the same transaction, a link
   `SHA-256(previous link ‖ position ‖ aggregate ‖ version ‖ type ‖ stored bytes)` (see chain.py);
+- checkpoints are written by the owner only: the service calls `ssj_checkpoint()`, a function of
+  the owner's that takes no argument and records the head the chain holds, and a trigger
+  refuses any checkpoint that is not the chain's link at its position;
+- the read models' tables (read_model_schema.py), so that a database made by `ssj db migrate`
+  alone is everything the service uses;
 - the bus's bookkeeping: `ssj_commands` (each command id applied, written in the same transaction
   as its events), `ssj_receipts` (each command's answer, so a repeat gets the same one), both
   append-only, and `ssj_relay` (the relay's position in the log);
 - the service's role may only SELECT and INSERT the stored events (plus MAINTAIN, which is what
   `LOCK TABLE … IN EXCLUSIVE MODE` needs: the library takes that lock so that commit order is
   notification order), and read and write the rebuildable read models.
+
+Every statement is `CREATE … IF NOT EXISTS`, `CREATE OR REPLACE`, a trigger dropped and made
+again, or a grant: running it again, on a database made by any earlier version, brings it up to
+this one.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
 
 import psycopg
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from psycopg import sql
 
+from adapters.postgres.read_model_schema import READ_MODEL_SQL, READ_MODEL_TABLES
 from adapters.postgres.recorder import APPEND_FUNCTION
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""1: events, chain, checkpoints, bus bookkeeping. 2: read models; positions from the sequence
+only; checkpoints by the owner's `ssj_checkpoint()` only."""
 EVENTS = "ssj_events"
 """eventsourcing names the table after the application: both applications are named `ssj`."""
+SEQUENCE = f"{EVENTS}_notification_id_seq"
+"""The positions' sequence: the library's `notification_id bigserial`."""
+WRITTEN_COLUMNS = "originator_id, originator_version, topic, state"
+"""What the service's role may name in an INSERT: never the position."""
 
 APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION {schema}.ssj_refuse_change() RETURNS trigger
@@ -76,11 +93,66 @@ CREATE TABLE IF NOT EXISTS {schema}.ssj_schema (
 );
 """
 
+SEQUENCE_ONLY = """
+CREATE OR REPLACE FUNCTION {schema}.ssj_sequence_only() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    -- The row's default has just called nextval: any other value was named by the writer.
+    IF NEW.notification_id IS DISTINCT FROM currval({sequence}::regclass) THEN
+        RAISE EXCEPTION 'ssj: position % was not given by the sequence', NEW.notification_id
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Positions come from the sequence only: leave notification_id out.';
+    END IF;
+    RETURN NEW;
+END $$;
+"""
+
+CHECKPOINTS = """
+CREATE OR REPLACE FUNCTION {schema}.ssj_checkpoint_matches_chain() RETURNS trigger
+LANGUAGE plpgsql SET search_path = {schema}, pg_temp AS $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT 1 FROM ssj_chain AS c WHERE c.position = NEW.position AND c.link = NEW.head
+    ) THEN
+        RAISE EXCEPTION 'ssj: checkpoint % is not the audit chain''s link at that position',
+            NEW.position
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'Checkpoints are recorded by ssj_checkpoint(), from the chain itself.';
+    END IF;
+    RETURN NEW;
+END $$;
+
+CREATE OR REPLACE FUNCTION {schema}.ssj_checkpoint()
+RETURNS TABLE ("position" bigint, head bytea, recorded_at timestamptz)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    at_position bigint;
+    at_head bytea;
+BEGIN
+    -- The head the chain holds now, whatever the caller would like it to be.
+    SELECT c.position, c.link INTO at_position, at_head
+    FROM ssj_chain AS c ORDER BY c.position DESC LIMIT 1;
+    IF at_position IS NULL THEN
+        RETURN;
+    END IF;
+    INSERT INTO ssj_checkpoints AS k (position, head) VALUES (at_position, at_head)
+    ON CONFLICT DO NOTHING;
+    RETURN QUERY SELECT k.position, k.head, k.recorded_at FROM ssj_checkpoints AS k
+    WHERE k.position = at_position AND k.head = at_head;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'ssj: a checkpoint at % is recorded with another head', at_position
+            USING ERRCODE = 'data_corrupted';
+    END IF;
+END $$;
+"""
+
 CHAIN_LINK = """
 CREATE OR REPLACE FUNCTION {schema}.ssj_chain_link() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
 DECLARE
     head bytea;
+    head_at bigint;
     event record;
     kind bytea;
     positions bigint[] := '{{}}';
@@ -88,9 +160,13 @@ DECLARE
 BEGIN
     -- Once per statement: inserts hold the events table's EXCLUSIVE lock, so statements link
     -- in position order, and within one the rows are linked in position order too.
-    SELECT c.link INTO head FROM ssj_chain AS c ORDER BY c.position DESC LIMIT 1;
+    SELECT c.position, c.link INTO head_at, head FROM ssj_chain AS c ORDER BY c.position DESC LIMIT 1;
     head := coalesce(head, decode(repeat('00', 32), 'hex'));
     FOR event IN SELECT * FROM inserted ORDER BY notification_id LOOP
+        IF event.notification_id <= head_at THEN  -- the chain only grows forward
+            RAISE EXCEPTION 'ssj: position % is behind the audit chain''s head %',
+                event.notification_id, head_at USING ERRCODE = 'insufficient_privilege';
+        END IF;
         kind := convert_to(event.topic, 'UTF8');
         head := sha256(
             head
@@ -141,6 +217,24 @@ def _protect(schema: str) -> str:
         _trigger(
             schema,
             EVENTS,
+            f"{EVENTS}_sequence_only",
+            "BEFORE INSERT",
+            f"FOR EACH ROW EXECUTE FUNCTION {schema}.ssj_sequence_only()",
+        )
+    )
+    statements.append(
+        _trigger(
+            schema,
+            "ssj_checkpoints",
+            "ssj_checkpoints_match_chain",
+            "BEFORE INSERT",
+            f"FOR EACH ROW EXECUTE FUNCTION {schema}.ssj_checkpoint_matches_chain()",
+        )
+    )
+    statements.append(
+        _trigger(
+            schema,
+            EVENTS,
             f"{EVENTS}_chain",
             "AFTER INSERT",
             f"REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT "
@@ -150,18 +244,24 @@ def _protect(schema: str) -> str:
     return "\n".join(statements)
 
 
-def _grants(schema: str, role: str, read_model_tables: Sequence[str]) -> str:
+def _grants(schema: str, role: str) -> str:
+    checkpoint = f"FUNCTION {schema}.ssj_checkpoint()"
     lines = [
         f"GRANT USAGE ON SCHEMA {schema} TO {role};",
-        f"GRANT SELECT, INSERT, MAINTAIN ON {schema}.{EVENTS} TO {role};",
-        f"GRANT USAGE ON SEQUENCE {schema}.{EVENTS}_notification_id_seq TO {role};",
+        # Table-wide INSERT (version 1) goes first: revoking it takes the columns' grants too.
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {schema}.{EVENTS} FROM {role};",
+        f"GRANT SELECT, MAINTAIN ON {schema}.{EVENTS} TO {role};",
+        f"GRANT INSERT ({WRITTEN_COLUMNS}) ON {schema}.{EVENTS} TO {role};",
+        f"GRANT USAGE ON SEQUENCE {schema}.{SEQUENCE} TO {role};",
         f"GRANT SELECT ON {schema}.ssj_chain, {schema}.ssj_schema TO {role};",
-        f"GRANT SELECT, INSERT ON {schema}.ssj_checkpoints TO {role};",
+        f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {schema}.ssj_checkpoints FROM {role};",
+        f"GRANT SELECT ON {schema}.ssj_checkpoints TO {role};",
+        f"REVOKE ALL ON {checkpoint} FROM PUBLIC;",
+        f"GRANT EXECUTE ON {checkpoint} TO {role};",
         f"GRANT SELECT, INSERT ON {schema}.ssj_commands, {schema}.ssj_receipts TO {role};",
         f"GRANT SELECT, INSERT, UPDATE ON {schema}.ssj_relay TO {role};",
-        f"REVOKE UPDATE, DELETE, TRUNCATE ON {schema}.{EVENTS} FROM {role};",
     ]
-    for table in read_model_tables:
+    for table in READ_MODEL_TABLES:
         lines.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{table} TO {role};")
     return "\n".join(lines)
 
@@ -181,12 +281,12 @@ def migrate(
     service_role: str,
     schema: str = "public",
     service_password: str | None = None,
-    extra_sql: Sequence[str] = (),
-    read_model_tables: Sequence[str] = (),
 ) -> None:
-    """Create or bring up to date the whole schema. Safe to run again."""
+    """Create or bring up to date everything the service uses: events, chain, checkpoints,
+    the bus's bookkeeping and the read models. Safe to run again, on any earlier version."""
     admin = PgUrl.parse(admin_url, "SSJ_ADMIN_DATABASE_URL")
     quoted = sql.Identifier(schema).as_string()
+    sequence = sql.Literal(f"{quoted}.{SEQUENCE}").as_string()
     role = sql.Identifier(service_role).as_string()
     try:
         connection = psycopg.connect(admin.conninfo(), autocommit=True, connect_timeout=10)
@@ -210,10 +310,12 @@ def migrate(
                 APPEND_ONLY.format(schema=quoted),
                 AUDIT_TABLES.format(schema=quoted),
                 CHAIN_LINK.format(schema=quoted),
+                SEQUENCE_ONLY.format(schema=quoted, sequence=sequence),
+                CHECKPOINTS.format(schema=quoted),
                 APPEND_FUNCTION.format(schema=quoted, events=EVENTS),
+                *(s.format(schema=quoted) for s in READ_MODEL_SQL),
                 _protect(quoted),
-                *(s.format(schema=quoted) for s in extra_sql),
-                _grants(quoted, role, [f"{t}" for t in read_model_tables]),
+                _grants(quoted, role),
             ):
                 connection.execute(statement)
             connection.execute(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from adapters.cli.main import app
+from adapters.postgres.read_model_schema import READ_MODEL_TABLES
+from adapters.postgres.schema import SCHEMA_VERSION
+from adapters.postgres.urls import PgUrl
 from tests.conftest import Database
 
 
@@ -23,7 +28,9 @@ def test_the_demo_runs_on_postgresql_as_the_service_role(database: Database) -> 
 
     mark = runner.invoke(app, ["audit", "checkpoint"], env=env)
     assert mark.exit_code == 0, mark.output
-    assert "检查点：位置" in mark.output
+    position, head = mark.stdout.strip().split(":")
+    assert int(position) > 0 and len(head) == 64
+    assert f"检查点：位置 {position}，链头 {head}" in mark.stderr
 
     # The views come from the PostgreSQL read models, caught up over asyncpg.
     register = runner.invoke(app, ["register"], env=env)
@@ -50,3 +57,81 @@ def test_migrate_runs_again_without_harm(database: Database) -> None:
 
     assert result.exit_code == 0, result.output
     assert "仅可追加与读取" in result.output
+
+
+# ---------------------------------------------------------------------------- one owner of the schema
+READS = (
+    ["inbox", "--dept", "fire"],
+    ["register"],
+    ["ledger"],
+    ["statistics"],
+    ["db", "rebuild-read-models"],
+    ["audit", "verify"],
+    ["audit", "checkpoint"],
+)
+
+
+def test_a_database_made_by_ssj_db_migrate_alone_serves_every_command(
+    empty_database: Database,
+) -> None:
+    runner = CliRunner()
+    owner = {"SSJ_ADMIN_DATABASE_URL": empty_database.admin_url, "SSJ_SERVICE_ROLE": "ssj_service"}
+    service = {"SSJ_DATABASE_URL": empty_database.service_url}
+
+    migrated = runner.invoke(app, ["db", "migrate"], env=owner)
+    assert migrated.exit_code == 0, migrated.output
+    assert f"已迁移至第 {SCHEMA_VERSION} 版" in migrated.output
+    demo = runner.invoke(app, ["demo"], env=service)
+    assert demo.exit_code == 0, demo.output
+
+    for command in READS:
+        result = runner.invoke(app, command, env=service)
+        assert result.exit_code == 0, (command, result.output)
+        assert "does not exist" not in result.output
+    again = runner.invoke(app, ["db", "migrate"], env=owner)
+    assert again.exit_code == 0, again.output
+    assert runner.invoke(app, ["audit", "verify"], env=service).exit_code == 0
+
+
+def _as_version_1_left_it(database: Database) -> None:
+    """What the first version's migrate made: no read models, no `ssj_checkpoint()` and no
+    check of positions, and the service's role allowed to INSERT any column of the events and
+    any row of the checkpoints."""
+    with psycopg.connect(PgUrl.parse(database.admin_url, "url").conninfo(), autocommit=True) as c:
+        for table in READ_MODEL_TABLES:
+            c.execute(f"DROP TABLE {table}")  # type: ignore[arg-type]
+        c.execute("DROP TRIGGER ssj_events_sequence_only ON ssj_events")
+        c.execute("DROP TRIGGER ssj_checkpoints_match_chain ON ssj_checkpoints")
+        c.execute("DROP FUNCTION ssj_checkpoint(), ssj_sequence_only()")
+        c.execute("DROP FUNCTION ssj_checkpoint_matches_chain()")
+        c.execute("GRANT INSERT ON ssj_events, ssj_checkpoints TO ssj_service")
+        c.execute("DELETE FROM ssj_schema")
+        c.execute("INSERT INTO ssj_schema (version) VALUES (1)")
+
+
+def test_migrate_brings_a_database_of_the_first_version_up_to_this_one(
+    database: Database,
+) -> None:
+    runner = CliRunner()
+    service = {"SSJ_DATABASE_URL": database.service_url}
+    _as_version_1_left_it(database)
+    assert runner.invoke(app, ["register"], env=service).exit_code != 0  # no read models yet
+
+    migrated = runner.invoke(
+        app,
+        ["db", "migrate"],
+        env={"SSJ_ADMIN_DATABASE_URL": database.admin_url, "SSJ_SERVICE_ROLE": "ssj_service"},
+    )
+
+    assert migrated.exit_code == 0, migrated.output
+    assert runner.invoke(app, ["demo"], env=service).exit_code == 0
+    assert runner.invoke(app, ["register"], env=service).exit_code == 0
+    with psycopg.connect(PgUrl.parse(database.service_url, "url").conninfo(), autocommit=True) as c:
+        assert c.execute("SELECT version FROM ssj_schema ORDER BY 1").fetchall() == [(1,), (2,)]
+        for refused in (
+            "INSERT INTO ssj_checkpoints (position, head) VALUES (999999999, sha256('x'))",
+            "INSERT INTO ssj_events (originator_id, originator_version, topic, state, "
+            "notification_id) VALUES (gen_random_uuid(), 1, 'x', '{}', 999999)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                c.execute(refused)  # type: ignore[arg-type]

@@ -27,13 +27,7 @@ from adapters.postgres.projections import (
     RegisterProjection,
     StatisticsProjection,
 )
-from adapters.postgres.read_models import (
-    READ_MODEL_SQL,
-    READ_MODEL_TABLES,
-    PgReadModels,
-    open_pool,
-)
-from adapters.postgres.schema import migrate
+from adapters.postgres.read_models import READ_MODEL_TABLES, PgReadModels, open_pool
 from adapters.postgres.urls import DatabaseSettingError
 from domain.task import Task
 from services.log import Logged, read_log
@@ -45,7 +39,7 @@ from services.read_models import (
     TaskIndex,
     TaskView,
 )
-from tests.conftest import SERVICE_ROLE, Database
+from tests.conftest import Database
 from tests.services.conftest import JointInspection, at, inspectors
 
 DEPARTMENTS = ("education", "police", "fire", "market", "health")
@@ -54,13 +48,7 @@ DEPARTMENTS = ("education", "police", "fire", "market", "health")
 # ---------------------------------------------------------------------------- fixtures
 @pytest.fixture
 def migrated(database: Database) -> Database:
-    """What the lead's `ssj db migrate` does: the read models' tables, granted to the service."""
-    migrate(
-        database.admin_url,
-        SERVICE_ROLE,
-        extra_sql=READ_MODEL_SQL,
-        read_model_tables=READ_MODEL_TABLES,
-    )
+    """A database made by `ssj db migrate` alone: the read models' tables come with it."""
     return database
 
 

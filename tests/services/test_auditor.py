@@ -176,6 +176,7 @@ def test_verification_fails_naming_task_event_and_first_id_after_tampering_with_
     assert difference.first_id == substitute
     assert replaced in difference.expected and substitute in difference.got
     assert str(joint.task_id) in str(difference) and substitute in str(difference)
+    assert f'"{substitute}"' in str(difference) and "'" not in str(difference)  # JSON, no repr
 
 
 @sqlite_only
