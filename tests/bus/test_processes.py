@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from datetime import datetime
 
-import pytest
-
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service
 from adapters.nats.processes import ProcessWorker
 from domain.task import Task
-from tests.conftest import Database
-from tests.services.conftest import JointInspection, at
-
-
-@pytest.fixture
-def service(database: Database) -> Iterator[Service]:
-    service = bootstrap(database_url=database.service_url)
-    yield service
-    service.close()
+from tests.services.conftest import EDUCATION, JointInspection, at
 
 
 class Clock:
@@ -64,7 +53,9 @@ async def test_the_worker_dispatches_a_drawn_task_to_the_cooperating_departments
     service: Service,
 ) -> None:
     joint = JointInspection(service).open_directories().plan().commit()
-    service.tasks.draw_targets(joint.task_id, joint.SECRET, joint.BEACON, at("2023-11-01", "09:30"))
+    service.tasks.draw_targets(
+        EDUCATION, joint.task_id, joint.SECRET, joint.BEACON, at=at("2023-11-01", "09:30")
+    )
     worker = ProcessWorker(service, Clock(at("2023-11-01", "10:00")), interval=0.02)
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))

@@ -5,27 +5,29 @@ republishes, and the server keeps each message once."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from typing import Any
 
 import pytest
 from nats.aio.client import Client
 
-from adapters.bootstrap import Service, bootstrap
-from adapters.nats.messages import EventDocument
+from adapters.bootstrap import Service, bootstrap, load_settings
+from adapters.clock import ManualClock
+from adapters.nats.messages import DeptNotice, Escalation, EventDocument
 from adapters.nats.relay import Relay
 from adapters.nats.streams import DEPT, EVENTS, OFFICE
 from tests.bus.relaying import log_length, plans_of, read_all, until
 from tests.conftest import Database
-from tests.services.conftest import JointInspection
-
-
-@pytest.fixture
-def service(database: Database) -> Iterator[Service]:
-    service = bootstrap(database_url=database.service_url)
-    yield service
-    service.close()
+from tests.services.conftest import (
+    EDUCATION,
+    SECRET,
+    JointInspection,
+    at,
+    joint_task,
+)
 
 
 @pytest.fixture
@@ -209,3 +211,62 @@ async def test_a_relay_with_a_batch_in_flight_that_dies_moves_its_position_only_
     seen = await read_all(bus, EVENTS, "auditor", "ssj.events.>", stored)
     assert len(seen) == stored
     assert set(seen.values()) == {1}
+
+
+@pytest.fixture
+def at_year_end(database: Database) -> Iterator[Service]:
+    """The service on 31 December 2026, when nobody knows 2027's working days yet."""
+    service = bootstrap(
+        load_settings(database_url=database.service_url),
+        clock=ManualClock(at("2026-12-31", "10:05")),
+    )
+    yield service
+    service.close()
+
+
+async def test_a_dispatch_and_a_results_deadline_waiting_for_next_years_calendar_are_told_with_the_year(
+    at_year_end: Service, database: Database, bus: Client
+) -> None:
+    service = at_year_end
+    joint = JointInspection(service).matched()
+    target = joint.task().record_sheets[0].target
+    visited = at("2026-12-30", "15:00")
+    service.tasks.serve_notice(EDUCATION, joint.task_id, target, "letter", "法定代表人", at=visited)
+    service.tasks.record_visit(EDUCATION, joint.task_id, target, True, "", at=visited)
+    definition = dataclasses.replace(
+        joint_task(joint.directory_id),
+        name="2026年迁安市校外培训机构岁末联合抽查",
+        window_start=date(2026, 12, 1),
+        window_end=date(2026, 12, 31),
+    )
+    [year_end] = service.tasks.register_plan(
+        EDUCATION, 2026, "2026年岁末专项抽查计划", [definition], at=at("2026-12-28")
+    ).task_ids
+    service.tasks.commit_seed(EDUCATION, year_end, SECRET, "见证人报数", at=at("2026-12-29"))
+    service.tasks.draw_targets(EDUCATION, year_end, SECRET, "", at=at("2026-12-31", "10:00"))
+    service.settle()  # the dispatch process holds both dispatches: their deadlines are in 2027
+    async with Relay(database.service_url, bus.jetstream(), service.tasks.mapper) as relay:
+        await drain(relay)
+    js = bus.jetstream()
+
+    for department in ("police", "fire"):
+        message = await js.get_last_msg(DEPT, f"ssj.dept.{department}.tasks.{year_end}")
+        held = DeptNotice.model_validate_json(message.data or b"")
+        assert (held.kind, held.year, held.deadline) == ("dispatch_held", 2027, None)
+        assert held.targets == []
+    documents: list[dict[str, Any]] = []
+    await read_all(bus, OFFICE, "office-reader", "ssj.office.>", 5, documents=documents)
+    told = [Escalation.model_validate(d) for d in documents]
+    assert len(told) == 5  # and the two confirmations let pass in 2023: fire's and market's
+    assert sorted(
+        (e.kind, e.department, e.year, e.deadline, e.target)
+        for e in told
+        if e.kind in ("dispatch_held", "results_deadline_held")
+    ) == [
+        ("dispatch_held", "fire", 2027, None, None),
+        ("dispatch_held", "police", 2027, None, None),
+        ("results_deadline_held", "education", 2027, None, target),
+    ]
+    assert {e.task_id for e in told if e.kind == "dispatch_held"} == {year_end}
+    for document in documents:
+        assert set(document) >= {"deadline", "year"}  # present, null when there is none

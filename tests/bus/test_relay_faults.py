@@ -4,24 +4,15 @@ restart, every event is in the stream once and reaches each subscriber exactly o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import nats
-import pytest
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service
 from adapters.nats.relay import Relay
 from adapters.nats.streams import DEFAULT_DEPARTMENTS, EVENTS, setup_bus
 from tests.bus.harness import NatsServer
 from tests.bus.relaying import log_length, plans_of, read_all, until
 from tests.conftest import Database
-
-
-@pytest.fixture
-def service(database: Database) -> Iterator[Service]:
-    service = bootstrap(database_url=database.service_url)
-    yield service
-    service.close()
 
 
 async def test_a_nats_server_killed_mid_stream_loses_and_doubles_nothing(

@@ -8,14 +8,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import nats
 import psycopg
-import pytest
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service
 from adapters.nats.streams import DEFAULT_DEPARTMENTS, EVENTS, setup_bus
 from adapters.postgres.urls import PgUrl
 from tests.bus.harness import NatsServer
@@ -23,13 +22,6 @@ from tests.bus.relaying import log_length, plans_of, read_all
 from tests.conftest import Database
 
 SSJ = str(Path(sys.executable).parent / "ssj")
-
-
-@pytest.fixture
-def service(database: Database) -> Iterator[Service]:
-    service = bootstrap(database_url=database.service_url)
-    yield service
-    service.close()
 
 
 def relayed(database: Database) -> int:
