@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from uuid import UUID
 
 from domain.task import Task
 from services.ledger import FollowUpLedger, LedgerRow
 from services.log import Logged
+from services.projection import handled_events
 from services.register import PublicRegister, PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload, PlanStatistics
 from services.task_index import TaskIndex
@@ -23,6 +25,17 @@ from services.task_views import Escalation, TaskView
 
 ORDINALS = 100_000
 """Entries of one publication at most: a register entry's place is position × ORDINALS + ordinal."""
+
+
+@cache
+def folded_events() -> frozenset[type]:
+    """The event classes some read model folds: a store decodes no other."""
+    return (
+        handled_events(TaskIndex)
+        | handled_events(PublicRegister)
+        | handled_events(FollowUpLedger)
+        | handled_events(PlanStatistics)
+    )
 
 
 def task_ids(batch: Sequence[Logged]) -> list[UUID]:

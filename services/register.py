@@ -31,9 +31,12 @@ class RegisterEntry:
 
     def as_record(self) -> dict[str, Any]:
         """Plain JSON values, for a store that keeps the entry as a document."""
+        # Mappings as lists of pairs: a JSON object (JSONB above all) may reorder its keys, and
+        # the results are shown department by department in the order of the publication.
         return {
             **asdict(self),
             "task_id": str(self.task_id),
+            "results": [[d, c] for d, c in self.results.items()],
             "published_on": str(self.published_on),
         }
 
@@ -44,7 +47,7 @@ class RegisterEntry:
             record["name"],
             UUID(record["task_id"]),
             record["task_name"],
-            dict(record["results"]),
+            dict(pairs(record["results"])),
             date.fromisoformat(record["published_on"]),
             list(record["corrections"]),
         )
@@ -67,11 +70,33 @@ class PublishedDraw:
     drawn: dict[str, list[str]]
 
     def as_record(self) -> dict[str, Any]:
-        return {**asdict(self), "task_id": str(self.task_id)}
+        return {
+            **asdict(self),
+            "task_id": str(self.task_id),
+            "strata": [[g, s] for g, s in self.strata.items()],
+            "drawn": [[g, ids] for g, ids in self.drawn.items()],
+        }
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> PublishedDraw:
-        return cls(**{**record, "task_id": UUID(record["task_id"])})
+        return cls(
+            **{
+                **record,
+                "task_id": UUID(record["task_id"]),
+                "strata": {g: _stratum(s) for g, s in pairs(record["strata"])},
+                "drawn": dict(pairs(record["drawn"])),
+            }
+        )
+
+
+def _stratum(figures: dict[str, Any]) -> dict[str, Any]:
+    """N, r, k in the order DRAW-SPEC.md names them, whatever order a store kept them in."""
+    return {key: figures[key] for key in ("N", "r", "k") if key in figures} | figures
+
+
+def pairs(value: Any) -> list[tuple[Any, Any]]:
+    """A mapping stored as [[key, value], …] (or, as first stored, as an object)."""
+    return list(value.items()) if isinstance(value, dict) else [tuple(pair) for pair in value]
 
 
 class PublicRegister(Dispatching):

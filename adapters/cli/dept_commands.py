@@ -230,6 +230,8 @@ NOTICES = {
 
 
 def feed_lines(item: FeedItem) -> list[str]:
+    from adapters.nats.messages import Receipt
+
     if isinstance(item, Receipt):
         return [f"回执  {item.command_id}  " + "；".join(answer_lines(item))]
     return notice_lines(item)

@@ -35,14 +35,12 @@ from services.folding import (
     fold_register,
     fold_statistics,
     fold_views,
+    folded_events,
     task_ids,
 )
-from services.ledger import FollowUpLedger, LedgerRow
+from services.ledger import LedgerRow
 from services.log import Logged
-from services.projection import handled_events
-from services.register import PublicRegister, RegisterEntry
-from services.statistics import PlanStatistics
-from services.task_index import TaskIndex
+from services.register import RegisterEntry
 from services.task_views import TaskView
 
 ESCALATIONS_PER_EVENT = 1_000
@@ -57,12 +55,7 @@ class ReadModelsProjection:
 
     name = "read_models"
     tables = REBUILT
-    events = (
-        handled_events(TaskIndex)
-        | handled_events(PublicRegister)
-        | handled_events(FollowUpLedger)
-        | handled_events(PlanStatistics)
-    )
+    events = folded_events()
 
     def __init__(self, schema: str) -> None:
         self.schema = schema

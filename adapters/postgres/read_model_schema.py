@@ -41,6 +41,8 @@ REBUILT: tuple[str, ...] = (
 
 READ_MODEL_TABLES: tuple[str, ...] = (POSITIONS, *REBUILT, FAULTS)
 """What the service's role may SELECT, INSERT, UPDATE and DELETE."""
+READ_MODEL_SEQUENCES: tuple[str, ...] = (f"{FAULTS}_place_seq",)
+"""What the service's role may draw numbers from."""
 
 RETIRED = (
     "ssj_rm_inbox_tasks",
@@ -158,7 +160,7 @@ COMMENT ON TABLE {{schema}}.{FAULTS} IS
     'What a process of the service could not do on one task, and why: it went on with the others.';
 """,
 )
-"""`CREATE … IF NOT EXISTS` statements with a `{schema}` placeholder, run by `migrate`."""
+"""`CREATE … IF NOT EXISTS` statements with a `{schema}` placeholder: `ssj db migrate` runs them."""
 
 
 def qualified(schema: str, table: str) -> str:

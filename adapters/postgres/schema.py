@@ -35,7 +35,11 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from psycopg import sql
 
-from adapters.postgres.read_model_schema import READ_MODEL_SQL, READ_MODEL_TABLES
+from adapters.postgres.read_model_schema import (
+    READ_MODEL_SEQUENCES,
+    READ_MODEL_SQL,
+    READ_MODEL_TABLES,
+)
 from adapters.postgres.recorder import APPEND_FUNCTION
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 
@@ -263,6 +267,8 @@ def _grants(schema: str, role: str) -> str:
     ]
     for table in READ_MODEL_TABLES:
         lines.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{table} TO {role};")
+    for sequence in READ_MODEL_SEQUENCES:
+        lines.append(f"GRANT USAGE ON SEQUENCE {schema}.{sequence} TO {role};")
     return "\n".join(lines)
 
 

@@ -14,19 +14,20 @@ from eventsourcing.persistence import InfrastructureFactory, StoredEvent
 from eventsourcing.utils import Environment
 from psycopg.pq import Trace
 
-from adapters.bootstrap import bootstrap
+from adapters.bootstrap import bootstrap, load_settings
 from adapters.postgres.recorder import SsjRecorder
 from adapters.postgres.urls import PgUrl
+from services.actors import Actor
 from tests.conftest import Database
 
 CHINA = timezone(timedelta(hours=8))
 
 
 def _one_event(database: Database) -> None:
-    service = bootstrap(database_url=database.service_url)
+    service = bootstrap(load_settings(database_url=database.service_url))
     try:
         service.directories.open_inspector_directory(
-            "fire", datetime(2023, 10, 20, 9, tzinfo=CHINA)
+            Actor.cooperating("fire"), at=datetime(2023, 10, 20, 9, tzinfo=CHINA)
         )
     finally:
         service.close()

@@ -14,10 +14,11 @@ import psycopg
 import pytest
 from typer.testing import CliRunner, Result
 
-from adapters.bootstrap import bootstrap
+from adapters.bootstrap import bootstrap, load_settings
 from adapters.cli.main import app
 from adapters.postgres.chain import GENESIS, checkpoint, link, verify_chain
 from adapters.postgres.urls import PgUrl
+from services.actors import Actor
 from services.integrity import Damage
 from tests.conftest import Database
 from tests.services.conftest import JointInspection, at
@@ -26,7 +27,7 @@ from tests.services.conftest import JointInspection, at
 @pytest.fixture
 def logged(database: Database) -> Iterator[Database]:
     """A joint inspection run up to its matched groups: 36 events in the log."""
-    service = bootstrap(database_url=database.service_url)
+    service = bootstrap(load_settings(database_url=database.service_url))
     JointInspection(service).matched()
     yield database
     service.close()
@@ -173,8 +174,8 @@ def test_a_row_a_superuser_inserts_far_ahead_is_named_and_later_saves_still_veri
             "INSERT INTO ssj_events (originator_id, originator_version, topic, state, notification_id) "
             "SELECT gen_random_uuid(), 1, topic, state, 999999 FROM ssj_events WHERE topic LIKE '%Plan.Registered'"
         )
-    service = bootstrap(database_url=logged.service_url)
-    service.directories.take_leave("police", "GA001", at("2023-11-08"))
+    service = bootstrap(load_settings(database_url=logged.service_url))
+    service.directories.take_leave(Actor.cooperating("police"), "GA001", at=at("2023-11-08"))
     service.close()
 
     report = verify_chain(logged.service_url)

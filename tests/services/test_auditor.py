@@ -12,6 +12,14 @@ import pytest
 
 from adapters.bootstrap import Service
 from services.errors import NotFoundError
+from tests.services.conftest import (
+    AUDITOR,
+    OFFICE,
+    escalations_of,
+    inbox,
+    ledger_of,
+    register_of,
+)
 
 if TYPE_CHECKING:
     from tests.services.conftest import JointInspection, Store
@@ -24,7 +32,7 @@ def test_history_replays_every_step_of_a_task_in_order(
 ) -> None:
     joint.closed()
 
-    history = service.auditor.history(joint.task_id)
+    history = service.auditor.history(AUDITOR, joint.task_id)
 
     assert [e.version for e in history] == list(range(1, len(history) + 1))
     kinds = [e.type for e in history]
@@ -47,24 +55,30 @@ def test_history_replays_every_step_of_a_task_in_order(
 
 def test_history_of_a_task_that_does_not_exist_is_not_found(service: Service) -> None:
     with pytest.raises(NotFoundError):
-        service.auditor.history(UUID(int=1))
+        service.auditor.history(AUDITOR, UUID(int=1))
 
 
 def test_state_as_of_a_version_shows_the_task_as_it_was_then(
     service: Service, joint: JointInspection
 ) -> None:
     joint.closed()
-    versions = {e.type: e.version for e in reversed(service.auditor.history(joint.task_id))}
+    versions = {
+        e.type: e.version for e in reversed(service.auditor.history(AUDITOR, joint.task_id))
+    }
 
-    at_draw = service.auditor.state_as_of(joint.task_id, versions["TargetsDrawn"])
+    at_draw = service.auditor.state_as_of(AUDITOR, joint.task_id, versions["TargetsDrawn"])
     assert sorted(at_draw.drawn_targets) == sorted(joint.targets)
     assert at_draw.dispatches == {} and at_draw.matching is None
-    at_overdue = service.auditor.state_as_of(joint.task_id, versions["ConfirmationOverdue"])
+    at_overdue = service.auditor.state_as_of(
+        AUDITOR, joint.task_id, versions["ConfirmationOverdue"]
+    )
     assert set(at_overdue.answers) == {"police"}
     assert at_overdue.confirmation_overdue == {"fire"}
-    before_publishing = service.auditor.state_as_of(joint.task_id, versions["ResultsPublished"] - 1)
+    before_publishing = service.auditor.state_as_of(
+        AUDITOR, joint.task_id, versions["ResultsPublished"] - 1
+    )
     assert before_publishing.publication is None and not before_publishing.is_closed
-    assert service.auditor.state_as_of(joint.task_id, versions["Closed"]).is_closed
+    assert service.auditor.state_as_of(AUDITOR, joint.task_id, versions["Closed"]).is_closed
 
 
 def test_export_gives_every_event_in_log_order_as_plain_json(
@@ -72,7 +86,7 @@ def test_export_gives_every_event_in_log_order_as_plain_json(
 ) -> None:
     joint.closed()
 
-    exported = list(service.auditor.export())
+    exported = list(service.auditor.export(AUDITOR))
 
     positions = [e["position"] for e in exported]
     assert positions == sorted(positions) and len(set(positions)) == len(positions)
@@ -98,7 +112,7 @@ def test_export_gives_every_event_in_log_order_as_plain_json(
 def test_verification_passes_on_a_clean_run(service: Service, joint: JointInspection) -> None:
     joint.closed()
 
-    report = service.auditor.verify()
+    report = service.auditor.verify(AUDITOR)
 
     assert report.ok, [str(d) for d in report.differences]
     assert (report.tasks, report.draws, report.inspector_draws, report.matchings) == (2, 2, 3, 1)
@@ -112,14 +126,12 @@ def test_reopening_the_sqlite_file_sees_the_same_state(
 
     reopened = store.open()
 
-    assert list(reopened.auditor.export()) == list(service.auditor.export())
-    assert reopened.index.tasks == service.index.tasks
-    assert reopened.index.escalations == service.index.escalations
-    assert reopened.register.all_entries() == service.register.all_entries()
-    assert reopened.ledger.all_rows() == service.ledger.all_rows()
-    assert reopened.index.inbox("police") == service.index.inbox("police")
-    assert reopened.tasks.task(joint.task_id).is_closed
-    assert reopened.auditor.verify().ok
+    assert list(reopened.auditor.export(AUDITOR)) == list(service.auditor.export(AUDITOR))
+    for reader in (escalations_of, register_of, ledger_of, lambda s: inbox(s, "police")):
+        assert reader(reopened) == reader(service)
+    assert reopened.queries.tasks(OFFICE).items == service.queries.tasks(OFFICE).items
+    assert reopened.tasks.task(OFFICE, joint.task_id).is_closed
+    assert reopened.auditor.verify(AUDITOR).ok
     assert reopened.dispatch.follow() == 0  # a restart dispatches nothing twice
 
 
@@ -133,8 +145,8 @@ def test_a_task_continues_where_it_stopped_after_reopening_the_sqlite_file(
     later.task_id, later.other_task_id = joint.task_id, joint.other_task_id
     later.match().visit().record_results().late_result_and_correction().publish()
 
-    assert later.service.tasks.task(joint.task_id).publication is not None
-    assert later.service.auditor.verify().ok
+    assert later.task().publication is not None
+    assert later.service.auditor.verify(AUDITOR).ok
 
 
 def _swap_drawn_target(path: object, task_hex: str, grade: str, substitute: str) -> str:
@@ -158,7 +170,7 @@ def test_verification_fails_naming_task_event_and_first_id_after_tampering_with_
     store: Store, service: Service, joint: JointInspection
 ) -> None:
     joint.closed()
-    drawn = service.tasks.task(joint.task_id).target_draw
+    drawn = joint.task().target_draw
     assert drawn is not None
     not_drawn = sorted(
         c for c, g in joint.population().items() if g == "A" and c not in drawn.drawn["A"]
@@ -166,7 +178,7 @@ def test_verification_fails_naming_task_event_and_first_id_after_tampering_with_
     substitute = not_drawn[0]
 
     replaced = _swap_drawn_target(store.path, joint.task_id.hex, "A", substitute)
-    report = store.open().auditor.verify()
+    report = store.open().auditor.verify(AUDITOR)
 
     assert not report.ok
     [difference] = report.differences
@@ -197,7 +209,7 @@ def test_verification_fails_when_the_directory_behind_a_draw_is_rewritten_in_sql
         forged = json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
         db.execute("UPDATE stored_events SET state = ? WHERE rowid = ?", (forged, rowid))
 
-    report = store.open().auditor.verify()
+    report = store.open().auditor.verify(AUDITOR)
 
     assert not report.ok
     joint_task = [d for d in report.differences if d.task_id == joint.task_id]

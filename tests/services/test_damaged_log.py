@@ -15,13 +15,12 @@ import psycopg
 import pytest
 from typer.testing import CliRunner
 
-from adapters.cli.audit import open_auditor
+from adapters.bootstrap import bootstrap, load_settings
 from adapters.cli.main import app
 from adapters.postgres.urls import PgUrl
-from adapters.settings import Settings
 from services.audit import Auditor, Unverifiable
 from services.integrity import Damage
-from tests.services.conftest import JointInspection, Store
+from tests.services.conftest import AUDITOR, JointInspection, Store
 
 both_stores = pytest.mark.parametrize("store", ["sqlite", "postgres"], indirect=True)
 sqlite_only = pytest.mark.parametrize("store", ["sqlite"], indirect=True)
@@ -80,7 +79,10 @@ class Tamper:
 
 
 def auditor_on(store: Store) -> Auditor:
-    return open_auditor(Settings(db=store.path or "unused.db", database_url=store.database_url))
+    """An auditor of its own on the store, as `ssj audit verify` opens one."""
+    service = bootstrap(load_settings(db=store.path, database_url=store.database_url))
+    store.opened.append(service)  # closed with the store
+    return service.auditor
 
 
 @pytest.fixture
@@ -94,10 +96,10 @@ def closed(store: Store, joint: JointInspection) -> Iterator[tuple[JointInspecti
 def test_an_untouched_log_reads_clean_row_by_row(
     closed: tuple[JointInspection, Tamper], store: Store
 ) -> None:
-    report = auditor_on(store).check_log()
+    report = auditor_on(store).check_log(AUDITOR)
 
     assert report.ok, report.describe()
-    assert report.events == sum(1 for _ in store.opened[0].auditor.export())
+    assert report.events == sum(1 for _ in store.opened[0].auditor.export(AUDITOR))
     assert report.aggregates == 8  # 1 + 4 directories, 1 plan, 2 tasks
     assert "每条均可解读" in report.describe()
 
@@ -112,8 +114,8 @@ def test_a_deleted_event_is_named_by_aggregate_version_and_position(
     tamper.delete(position)
 
     auditor = auditor_on(store)
-    report = auditor.check_log()
-    draws = auditor.verify()
+    report = auditor.check_log(AUDITOR)
+    draws = auditor.verify(AUDITOR)
 
     [finding] = report.findings
     assert (finding.damage, finding.position) == (Damage.DELETED, position)
@@ -132,7 +134,7 @@ def test_events_deleted_in_a_row_are_named_together(
     version = tamper.version_at(first)
     tamper.delete(first, first + 1)
 
-    [finding] = auditor_on(store).check_log().findings
+    [finding] = auditor_on(store).check_log(AUDITOR).findings
 
     assert str(finding) == (
         f"抽查任务 {joint.task_id} 缺第 {version}–{version + 1} 版："
@@ -149,8 +151,8 @@ def test_a_row_that_does_not_decode_is_named_and_every_other_task_is_still_verif
     tamper.set(position, "state", b"{not json")
 
     auditor = auditor_on(store)
-    report = auditor.check_log()
-    draws = auditor.verify()
+    report = auditor.check_log(AUDITOR)
+    draws = auditor.verify(AUDITOR)
 
     [finding] = report.findings
     assert (finding.damage, finding.position) == (Damage.CHANGED, position)
@@ -172,8 +174,8 @@ def test_a_changed_type_is_named_by_its_position(
     tamper.set(position, "topic", "domain.task:Task.Vanished")
 
     auditor = auditor_on(store)
-    [finding] = auditor.check_log().findings
-    draws = auditor.verify()
+    [finding] = auditor.check_log(AUDITOR).findings
+    draws = auditor.verify(AUDITOR)
 
     assert str(finding).endswith("事件类型 domain.task:Task.Vanished 不存在（类型已被改动）")
     assert f"位置 {position}：" in str(finding)
@@ -189,7 +191,7 @@ def test_two_events_of_a_task_swapped_are_named_as_reordered_not_deleted(
     first = tamper.position_of(joint.task_id, "ResultsPublished")
     tamper.swap(first, first + 1)
 
-    [finding] = auditor_on(store).check_log().findings
+    [finding] = auditor_on(store).check_log(AUDITOR).findings
 
     assert (finding.damage, finding.position) == (Damage.REORDERED, first + 1)
     version = tamper.version_at(first + 1)
@@ -203,7 +205,7 @@ def test_a_draw_whose_inputs_cannot_be_read_is_named_not_recomputed_into_differe
     joint, tamper = closed
     tamper.set(tamper.position_of(joint.task_id, "InspectorsDrawn"), "state", b"\x00")
 
-    draws = auditor_on(store).verify()
+    draws = auditor_on(store).verify(AUDITOR)
 
     # The other departments' draws rest on the target draw only, and still verify.
     assert [type(d) for d in draws.differences] == [Unverifiable, Unverifiable]
@@ -220,7 +222,7 @@ def test_a_task_whose_plan_cannot_be_read_is_named_and_the_other_is_verified(
     joint, tamper = closed
     tamper.set(tamper.position_of(joint.other_task_id, "Planned"), "state", b"[]")
 
-    draws = auditor_on(store).verify()
+    draws = auditor_on(store).verify(AUDITOR)
 
     [unverifiable] = draws.differences
     assert unverifiable.task_id == joint.other_task_id
@@ -237,7 +239,7 @@ def test_a_directory_cut_short_under_a_draw_is_a_finding_of_each_task_drawn_from
     joint, tamper = closed
     tamper.delete(tamper.position_of(joint.directory_id, "TargetsRegistered"))
 
-    draws = auditor_on(store).verify()
+    draws = auditor_on(store).verify(AUDITOR)
 
     assert {d.task_id for d in draws.differences} == {joint.task_id, joint.other_task_id}
     for difference in draws.differences:
@@ -254,12 +256,12 @@ def test_a_row_the_recorder_cannot_return_is_named_and_read_past(
     closed: tuple[JointInspection, Tamper], store: Store
 ) -> None:
     joint, tamper = closed
-    events = sum(1 for _ in store.opened[0].auditor.export())
+    events = sum(1 for _ in store.opened[0].auditor.export(AUDITOR))
     position = tamper.position_of(joint.task_id, "ResultsPublished")
     tamper.set(position, "originator_id", "not-a-uuid")
 
     auditor = auditor_on(store)
-    report = auditor.check_log()
+    report = auditor.check_log(AUDITOR)
 
     assert [(f.damage, f.position) for f in report.findings] == [
         (Damage.CHANGED, position),
@@ -268,7 +270,7 @@ def test_a_row_the_recorder_cannot_return_is_named_and_read_past(
     assert f"位置 {position}：这一行读不出来" in str(report.findings[0])
     assert f"读不出来的位置 {position} 可能就是它" in str(report.findings[1])
     assert report.events == events
-    assert auditor.verify().tasks == 2
+    assert auditor.verify(AUDITOR).tasks == 2
 
 
 # ---------------------------------------------------------------------------- the command
