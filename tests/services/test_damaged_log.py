@@ -163,6 +163,15 @@ def test_a_row_that_does_not_decode_is_named_and_every_other_task_is_still_verif
     assert unverifiable.task_id == joint.other_task_id
     assert "第 3 版事件 TargetsDrawn 无法核验" in str(unverifiable)
     assert (draws.tasks, draws.draws, draws.inspector_draws, draws.matchings) == (2, 1, 3, 1)
+    # The export goes on too: the row is taken away as what it is, the others as they are.
+    exported = list(auditor.export(AUDITOR))
+    [unreadable] = [line for line in exported if "unreadable" in line]
+    assert (unreadable["position"], unreadable["type"], unreadable["version"]) == (
+        position,
+        "TargetsDrawn",
+        3,
+    )
+    assert all("fields" in line for line in exported if line is not unreadable)
 
 
 @both_stores
