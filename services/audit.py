@@ -132,6 +132,8 @@ class VerificationReport:
     draws: int = 0
     inspector_draws: int = 0
     matchings: int = 0
+    deadlines: int = 0
+    """Deadlines counted again on the calendar each names (dispatch, results)."""
     differences: list[Difference | Unverifiable] = field(default_factory=list)
 
     @property
@@ -265,10 +267,47 @@ class Auditor:
         committed: Task.SeedCommitted | None = None
         drawn: Task.TargetsDrawn | None = None
         inspector_draws: dict[str, Task.InspectorsDrawn] = {}
+        visits: dict[str, Task.InspectionVisited] = {}
+        rules = task.definition
         events, check.unread = self._events(task_id, task.name, report)
         for event in events:
             check.event = event
-            if isinstance(event, Task.SeedCommitted):
+            if isinstance(event, Task.TaskDispatched):
+                report.deadlines += 1
+                check.guarded(
+                    self._verify_deadline,
+                    "deadline",
+                    event.deadline,
+                    event.calendar,
+                    local_day(event.at),
+                    rules.confirm_days,
+                    check,
+                )
+            elif isinstance(event, Task.InspectionVisited):
+                visits[event.target] = event
+                if event.results_due is not None:
+                    report.deadlines += 1
+                    check.guarded(
+                        self._verify_deadline,
+                        "results_due",
+                        event.results_due,
+                        event.calendar,
+                        local_day(event.at),
+                        rules.result_days,
+                        check,
+                    )
+            elif isinstance(event, Task.ResultDeadlineSet) and event.target in visits:
+                report.deadlines += 1
+                check.guarded(
+                    self._verify_deadline,
+                    "results_due",
+                    event.results_due,
+                    event.calendar,
+                    local_day(visits[event.target].at),
+                    rules.result_days,
+                    check,
+                )
+            elif isinstance(event, Task.SeedCommitted):
                 committed = event
             elif isinstance(event, Task.TargetsDrawn):
                 report.draws += 1
@@ -281,6 +320,23 @@ class Auditor:
             elif isinstance(event, Task.GroupsMatched) and drawn is not None:
                 report.matchings += 1
                 check.guarded(self._verify_matching, task, drawn, inspector_draws, event, check)
+
+    def _verify_deadline(
+        self,
+        what: str,
+        recorded: date,
+        sources: Mapping[str, str],
+        start: date,
+        working_days: int,
+        check: _Checker,
+    ) -> None:
+        """Count the deadline again, on the holiday arrangements the log holds: a year loaded into
+        the log must be the one the deadline names (its file's SHA-256 is in the name)."""
+        calendar = self.tasks.calendars.calendar()
+        for year, source in sources.items():
+            if "sha256:" in source:
+                check(f"{what} 所依据的 {year} 年日历", calendar.source_of(int(year)), source)
+        check(f"{what}（按工作日历重算）", calendar.deadline(start, working_days), recorded)
 
     def _verify_targets(
         self,

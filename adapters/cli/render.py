@@ -209,7 +209,7 @@ def ledger_row(row: LedgerRow) -> str:
 def verification(report: VerificationReport) -> str:
     head = (
         f"核验 {report.tasks} 个任务：{report.draws} 次对象抽取、{report.inspector_draws} 次人员抽取、"
-        f"{report.matchings} 次匹配"
+        f"{report.matchings} 次匹配、{report.deadlines} 个期限"
     )
     if report.ok:
         return head + "，全部与 ssj-draw-v1 重算结果一致 ✓"

@@ -216,3 +216,33 @@ def test_verification_fails_when_the_directory_behind_a_draw_is_rewritten_in_sql
     assert [(d.event, d.what) for d in joint_task] == [
         ("TargetsDrawn", "population_digest（按名录库重建）")
     ]
+
+
+@sqlite_only
+def test_a_deadline_that_is_not_the_calendars_is_found_by_counting_it_again(
+    store: Store, service: Service, joint: JointInspection
+) -> None:
+    """Someone with the file gives police a day more to confirm: counted again on the calendar
+    the dispatch names, the deadline does not hold."""
+    joint.closed()
+    with closing(sqlite3.connect(str(store.path))) as db, db:
+        rowid, state = db.execute(
+            "SELECT rowid, state FROM stored_events WHERE topic LIKE '%Task.TaskDispatched' "
+            "AND originator_id = ? AND CAST(state AS TEXT) LIKE '%police%'",
+            (joint.task_id.hex,),
+        ).fetchone()
+        fields = json.loads(state)
+        assert fields["deadline"]["_data_"] == "2023-11-03"
+        fields["deadline"]["_data_"] = "2023-11-06"
+        db.execute(
+            "UPDATE stored_events SET state = ? WHERE rowid = ?",
+            (json.dumps(fields, ensure_ascii=False).encode(), rowid),
+        )
+
+    report = store.open().auditor.verify(AUDITOR)
+
+    [difference] = report.differences
+    assert "TaskDispatched" in str(difference)
+    assert "deadline（按工作日历重算）" in str(difference)
+    assert "2023-11-03" in str(difference) and "2023-11-06" in str(difference)
+    assert report.deadlines == 2 + 8 + 1  # two dispatches, eight visits; the kindergarten's one
