@@ -74,3 +74,13 @@ def database(empty_database: Database) -> Database:
     """Migrated by `ssj db migrate`'s code, and nothing more: what users have."""
     migrate(empty_database.admin_url, SERVICE_ROLE)
     return empty_database
+
+
+@pytest.fixture(autouse=True)
+def _cli_closed_after_each_test() -> Iterator[None]:
+    """A CLI command run in process (typer's CliRunner) keeps its service open for the next one,
+    as a process keeps it until it exits: close it after each test, before its database goes."""
+    yield
+    from adapters.cli.context import cli
+
+    cli.close()

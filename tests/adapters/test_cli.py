@@ -49,10 +49,11 @@ INSPECTOR_HEADER = [
 TARGET_HEADER = ["统一社会信用代码", "名称", "类别", "区域", "风险等级", "标签", "状态"]
 
 
-def ssj(db: Path | None, *args: str) -> Result:
-    """One `ssj` invocation; an exception other than the command's exit is a failure here."""
+def ssj(db: Path | None, *args: str, env: dict[str, str] | None = None) -> Result:
+    """One `ssj` invocation, on the SQLite file `db` or on the store `env` names; an exception
+    other than the command's exit is a failure here."""
     prefix = ["--db", str(db)] if db is not None else []
-    result = CliRunner().invoke(app, [*prefix, *args])
+    result = CliRunner().invoke(app, [*prefix, *args], env=env)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         raise result.exception
     return result
@@ -253,12 +254,13 @@ class Flow:
     matches: dict[str, int] = field(default_factory=dict)
 
 
-def run_flow(tmp: Path) -> Flow:
-    """The 迁安 sample plan, driven the way staff would type it, one command at a time."""
-    db = tmp / "ssj.db"
+def run_flow(tmp: Path, env: dict[str, str] | None = None) -> Flow:
+    """The 迁安 sample plan, driven the way staff would type it, one command at a time: on an
+    SQLite file in `tmp`, or on the PostgreSQL store `env` names (SSJ_DATABASE_URL)."""
+    db = None if env else tmp / "ssj.db"
 
     def say(line: str) -> str:
-        return ok(ssj(db, *shlex.split(line)))
+        return ok(ssj(db, *shlex.split(line), env=env))
 
     data = shlex.quote(str(DEMO_DATA))
     police = shlex.quote(str(department_inspectors(tmp / "police.csv", "police", "GA")))
@@ -277,7 +279,7 @@ def run_flow(tmp: Path) -> Flow:
     created = say(f"plan create {data}/plan-sample.toml --at 2023-10-30T09:00")
     found = re.search(r"任务 ([0-9a-f-]{36})", created)
     assert found is not None
-    flow = Flow(db, found.group(1))
+    flow = Flow(db or tmp / "unused.db", found.group(1))
     flow.outputs["plan"] = created
     task = flow.task[:8]  # staff copy a unique prefix from `ssj task list`
 
@@ -295,6 +297,13 @@ def run_flow(tmp: Path) -> Flow:
     say(f"task confirm {task} --dept police --at 2023-11-02T10:00")
     flow.outputs["deadlines"] = say("deadlines --at 2023-11-06T08:30")  # fire let Friday pass
     say(f"task confirm {task} --dept 消防救援大队 --at 2023-11-06T10:00")
+    say("directory leave GA005 --dept police --at 2023-11-06T08:00")  # four police left: 2 × 2
+    say("directory leave GA005 --dept police --back --at 2023-11-06T08:10")
+    say("directory leave GA005 --dept police --at 2023-11-06T08:20")
+    say(
+        "directory conflict XF001 52330106MJ0000003X --dept fire --reason 其配偶为该园举办者 "
+        "--at 2023-11-06T08:30"
+    )
     for department in ("education", "police", "fire"):
         say(f"task draw-inspectors {task} --dept {department} --at 2023-11-06T14:00")
     flow.outputs["match"] = say(f"task match {task} --dept education --at 2023-11-07T09:00")
@@ -327,13 +336,25 @@ def run_flow(tmp: Path) -> Flow:
             if (department, target) == ("fire", second):
                 outcome = "--category 发现问题已责令改正 --finding XF-1=疏散通道堆放杂物"
             say(f"task result {task} {target} --dept {department} {outcome} --at 2023-11-09T17:00")
+    flow.outputs["correct"] = say(
+        f"task result {task} {first} --dept education --category 未发现问题 "
+        "--finding JY-1=证照齐全 --correct 复核后补充检查情况 --at 2023-11-10T09:00"
+    )
     flow.outputs["publish"] = say(f"task publish {task} --dept education --at 2023-11-20T10:00")
     flow.outputs["follow-up"] = say(
         f"task follow-up {task} open --dept fire --target {second} --problem 疏散通道堆放杂物 "
         "--due 2023-12-20 --at 2023-11-20T15:00"
     )
     say(
-        f"task follow-up {task} close --dept fire --number 1 --outcome 已清理，复查合格 "
+        f"task follow-up {task} transfer --dept fire --number 1 --to 迁安市应急管理局 "
+        "--reason 抄告主管部门 --at 2023-11-21"
+    )
+    say(
+        f"task follow-up {task} open --dept fire --target {second} --problem 灭火器过期 "
+        "--due 2023-12-20 --at 2023-11-21T10:00"
+    )
+    say(
+        f"task follow-up {task} close --dept fire --number 2 --outcome 已清理，复查合格 "
         "--at 2023-12-05"
     )
     flow.outputs["close"] = say(f"task close {task} --dept education --at 2023-12-20T17:00")
@@ -422,8 +443,10 @@ def test_audit_export_gives_one_json_object_per_event_per_line(flow: Flow) -> No
         "NoticeServed": 2,
         "InspectionVisited": 2,
         "ResultRecorded": 6,
+        "ResultCorrected": 1,
         "ResultsPublished": 1,
-        "FollowUpOpened": 1,
+        "FollowUpOpened": 2,
+        "FollowUpTransferred": 1,
         "FollowUpClosed": 1,
         "Closed": 1,
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 from typer.testing import CliRunner
@@ -137,3 +139,53 @@ def test_migrate_brings_a_database_of_the_first_version_up_to_this_one(
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 c.execute(refused)  # type: ignore[arg-type]
+
+
+def test_every_cli_command_works_on_a_database_made_by_ssj_db_migrate_alone(
+    empty_database: Database, tmp_path: Path
+) -> None:
+    """As a user would: the owner runs `ssj db migrate` once, then the staff run every command
+    of a joint inspection as the service's role, then the office, the auditor and the public read."""
+    from tests.adapters.test_cli import ok, run_flow, ssj
+
+    migrated = CliRunner().invoke(
+        app,
+        ["db", "migrate"],
+        env={"SSJ_ADMIN_DATABASE_URL": empty_database.admin_url, "SSJ_SERVICE_ROLE": "ssj_service"},
+    )
+    assert migrated.exit_code == 0, migrated.output
+    env = {"SSJ_DATABASE_URL": empty_database.service_url}
+
+    flow = run_flow(tmp_path, env)
+
+    assert "已结案" in flow.outputs["close"]
+    assert "消防救援大队：发现问题已责令改正" in flow.outputs["register"]
+    assert "已移送 迁安市应急管理局" in flow.outputs["ledger"] or "已移送" in flow.outputs["ledger"]
+    task = flow.task[:8]
+    refused = ssj(None, "task", "decline", task, "--dept", "police", "--reason", "无", env=env)
+    assert refused.exit_code == 2 and "任务已结案" in refused.stderr
+    reads = {
+        "task list": ["task", "list", "--limit", "50"],
+        "task list --dept": ["task", "list", "--dept", "fire"],
+        "task show": ["task", "show", task, "--dept", "police"],
+        "inbox": ["inbox", "--dept", "education"],
+        "register": ["register", "--limit", "1"],
+        "ledger": ["ledger", "--dept", "fire"],
+        "statistics": ["statistics", "--year", "2023"],
+        "deadlines": ["deadlines"],
+        "calendar show": ["calendar", "show", "2023"],
+        "audit history": ["audit", "history", task, "--as-of", "3"],
+        "audit export": ["audit", "export"],
+        "audit verify": ["audit", "verify"],
+        "audit checkpoint": ["audit", "checkpoint"],
+        "db rebuild-read-models": ["db", "rebuild-read-models"],
+    }
+    answered = {name: ok(ssj(None, *command, env=env)) for name, command in reads.items()}
+    assert flow.task in answered["task list"] and flow.task in answered["task list --dept"]
+    assert "配合部门确认：公安局" in answered["task show"]
+    assert "全部与 ssj-draw-v1 重算结果一致" in answered["audit verify"]
+    assert answered["register"].count("公示日期") == 1 and "--after" in answered["register"]
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures"
+    loaded = ok(ssj(None, "calendar", "import", str(fixtures / "calendar-2027-test.json"), env=env))
+    assert "已导入 2027 年节假日安排" in loaded
+    assert "测试数据" in ok(ssj(None, "calendar", "show", "2027", env=env))
