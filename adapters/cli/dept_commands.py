@@ -237,13 +237,6 @@ def feed_lines(item: FeedItem) -> list[str]:
     return notice_lines(item)
 
 
-def item_label(item: object) -> str:
-    """A check item of a sheet: its code and name (the document carries it as a record)."""
-    if isinstance(item, dict):
-        return " ".join(str(item[key]) for key in ("code", "name") if item.get(key)) or str(item)
-    return str(item)
-
-
 def notice_lines(notice: DeptNotice) -> list[str]:
     head = f"{when(notice.at)}  任务 {notice.task_id}  {NOTICES.get(notice.kind, notice.kind)}"
     if notice.kind == "dispatched" and notice.deadline is not None:
@@ -254,12 +247,10 @@ def notice_lines(notice: DeptNotice) -> list[str]:
     if notice.targets:
         lines.append(f"  检查对象 {len(notice.targets)} 个：{'、'.join(notice.targets)}")
     for sheet in notice.sheets:
-        group = sheet.get("group")
-        number = f"第 {group + 1} 组" if isinstance(group, int) else "未分组"
-        inspectors = "、".join(map(str, sheet.get("inspectors", ())))
-        items = "、".join(map(item_label, sheet.get("items", ())))
+        inspectors = "、".join(sheet.inspectors)
+        items = "、".join(f"{item.code} {item.name}" for item in sheet.items)
         lines.append(
-            f"  {number}  {sheet.get('target', '')} {sheet.get('name', '')}"
+            f"  第 {sheet.group + 1} 组  {sheet.target} {sheet.name}"
             f"  检查人员：{inspectors or '无'}  事项：{items or '无'}"
         )
     return lines

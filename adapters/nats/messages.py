@@ -68,6 +68,26 @@ NoticeKind = Literal[
 ]
 
 
+class ItemDocument(Document):
+    """One 抽查事项 of a record sheet."""
+
+    code: str
+    name: str
+    legal_basis: str = ""
+    method: str = ""
+
+
+class SheetDocument(Document):
+    """一企一表 (domain/task/groups.py `RecordSheet`) as one department receives it: the target, the
+    joint group, and the department's own inspectors and check items."""
+
+    target: str = Field(description="The target's 统一社会信用代码")
+    name: str
+    group: int = Field(description="0, 1, …: shown to staff as 第 group+1 组")
+    inspectors: list[str]
+    items: list[ItemDocument]
+
+
 class DeptNotice(Document):
     """What one department must see and do on one task."""
 
@@ -85,7 +105,7 @@ class DeptNotice(Document):
     deadline: date | None = None
     year: int | None = Field(default=None, description="dispatch_held: the calendar awaited")
     targets: list[str] = Field(default_factory=list)
-    sheets: list[dict[str, Any]] = Field(default_factory=list)
+    sheets: list[SheetDocument] = Field(default_factory=list)
     at: AwareDatetime
 
 

@@ -17,7 +17,14 @@ from typer.testing import CliRunner
 
 from adapters.cli.main import app
 from adapters.nats.connect import connect
-from adapters.nats.messages import ESCALATIONS, DeptNotice, Escalation, notice_subject
+from adapters.nats.messages import (
+    ESCALATIONS,
+    DeptNotice,
+    Escalation,
+    ItemDocument,
+    SheetDocument,
+    notice_subject,
+)
 from adapters.nats.streams import DEPT, STREAMS, dept_consumer
 from tests.bus.harness import NatsServer
 from tests.bus.stand_in import answering, done, refused
@@ -141,15 +148,17 @@ async def test_dept_listen_once_prints_what_is_waiting_and_stops(
             "deadline": None,
             "targets": [],
             "sheets": [
-                {
-                    "target": TARGET,
-                    "name": "迁安市启航培训学校",
-                    "group": 0,
-                    "inspectors": ["XF001"],
-                    "items": [
-                        {"code": "XF-1", "name": "履行法定消防安全职责情况", "method": "实地核查"}
+                SheetDocument(
+                    target=TARGET,
+                    name="迁安市启航培训学校",
+                    group=0,
+                    inspectors=["XF001"],
+                    items=[
+                        ItemDocument(
+                            code="XF-1", name="履行法定消防安全职责情况", method="实地核查"
+                        )
                     ],
-                }
+                )
             ],
         }
     )

@@ -90,9 +90,9 @@ async def test_three_departments_carry_a_joint_inspection_through_the_bus(
     targets = list(matches)
     for client in (education, police, fire):
         sheets = await asyncio.wait_for(next_notice(client, task_id, "sheets"), 20)
-        assert [s["target"] for s in sheets.sheets] == targets
+        assert [s.target for s in sheets.sheets] == targets
         own_items = {item.code for item in ITEMS[client.department]}
-        assert all({i["code"] for i in s["items"]} == own_items for s in sheets.sheets)
+        assert all({i.code for i in s.items} == own_items for s in sheets.sheets)
 
     # Notices by the lead; visits and results by the departments over the bus.
     for target in targets:
