@@ -32,7 +32,7 @@ def load_settings(**overrides: Any) -> Settings:
     """The settings, read once from the environment; `overrides` are what a command line gave."""
     settings = Settings()
     given = {k: v for k, v in overrides.items() if v is not None}
-    return settings.model_copy(update=given) if given else settings
+    return Settings.model_validate({**settings.model_dump(), **given}) if given else settings
 
 
 def store_env(settings: Settings, memory: bool = False) -> dict[str, str]:

@@ -31,7 +31,7 @@ from services.actors import Actor
 from services.directories import Directories
 from services.errors import ServiceError
 from services.integrity import LogReport, check_log, event_of, raw_log
-from services.log import aggregate_name, event_name
+from services.log import HistoryEntry, aggregate_name, event_name
 from services.permissions import Action, require
 from services.tasks import Tasks
 
@@ -82,14 +82,6 @@ def why_unreadable(error: Exception) -> str:
     if isinstance(error, ServiceError | _ShortHistory):
         return str(error)
     return f"{type(error).__name__}：{error}"
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    version: int
-    type: str
-    recorded_at: datetime
-    fields: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -272,41 +264,12 @@ class Auditor:
         events, check.unread = self._events(task_id, task.name, report)
         for event in events:
             check.event = event
-            if isinstance(event, Task.TaskDispatched):
-                report.deadlines += 1
-                check.guarded(
-                    self._verify_deadline,
-                    "deadline",
-                    event.deadline,
-                    event.calendar,
-                    local_day(event.at),
-                    rules.confirm_days,
-                    check,
-                )
-            elif isinstance(event, Task.InspectionVisited):
+            if isinstance(event, Task.InspectionVisited):
                 visits[event.target] = event
-                if event.results_due is not None:
-                    report.deadlines += 1
-                    check.guarded(
-                        self._verify_deadline,
-                        "results_due",
-                        event.results_due,
-                        event.calendar,
-                        local_day(event.at),
-                        rules.result_days,
-                        check,
-                    )
-            elif isinstance(event, Task.ResultDeadlineSet) and event.target in visits:
+            counted = _counted_deadline(event, visits, rules.confirm_days, rules.result_days)
+            if counted is not None:
                 report.deadlines += 1
-                check.guarded(
-                    self._verify_deadline,
-                    "results_due",
-                    event.results_due,
-                    event.calendar,
-                    local_day(visits[event.target].at),
-                    rules.result_days,
-                    check,
-                )
+                check.guarded(self._verify_deadline, *counted, check)
             elif isinstance(event, Task.SeedCommitted):
                 committed = event
             elif isinstance(event, Task.TargetsDrawn):
@@ -433,6 +396,22 @@ class Auditor:
         check("matches", matches, e.matches, first_difference(list(matches), list(e.matches)))
         sheets = {s.target: s.group for s in e.record_sheets()}
         check("一企一表", matches, sheets, first_difference(sorted(matches), sorted(sheets)))
+
+
+def _counted_deadline(
+    event: Any, visits: Mapping[str, Any], confirm_days: int, result_days: int
+) -> tuple[str, date, Mapping[str, str], date, int] | None:
+    """(what, the deadline recorded, the calendars it names, the day counted from, working days)
+    of an event that records a deadline; None for any other event."""
+    if isinstance(event, Task.TaskDispatched):
+        return "deadline", event.deadline, event.calendar, local_day(event.at), confirm_days
+    if isinstance(event, Task.InspectionVisited) and event.results_due is not None:
+        day = local_day(event.at)
+        return "results_due", event.results_due, event.calendar, day, result_days
+    if isinstance(event, Task.ResultDeadlineSet) and event.target in visits:
+        day = local_day(visits[event.target].at)
+        return "results_due", event.results_due, event.calendar, day, result_days
+    return None
 
 
 class _Checker:

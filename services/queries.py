@@ -14,6 +14,7 @@ from domain.errors import InvalidValueError
 from services.actors import Actor
 from services.errors import NotFoundError
 from services.ledger import LedgerRow
+from services.log import HistoryEntry
 from services.permissions import Action, Parties, departments_seen, require
 from services.read_models import DEFAULT_LIMIT, Fault, Page, ReadModels
 from services.register import PublishedDraw, RegisterEntry
@@ -49,6 +50,11 @@ class Queries:
             raise NotFoundError("抽查任务", task_id)
         require(actor, Action.READ_TASK, view_parties(view))
         return view
+
+    def history(self, actor: Actor, task_id: UUID) -> list[HistoryEntry]:
+        """The task's events as stored, for its page: those who may read the task may read them."""
+        self.task(actor, task_id)
+        return self.read_models.history(task_id)
 
     def resolve(self, reference: str) -> UUID:
         """A task by its id or a unique prefix of it, as staff copy it from `ssj task list`.

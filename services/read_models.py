@@ -18,6 +18,7 @@ from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 from services.ledger import LedgerRow
+from services.log import HistoryEntry
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.task_views import Escalation, TaskView
@@ -66,6 +67,10 @@ class ReadModels(Protocol):
         ...
 
     def task_view(self, task_id: UUID) -> TaskView | None: ...
+
+    def history(self, task_id: UUID) -> list[HistoryEntry]:
+        """The task's events in version order, read as stored (its page's timeline)."""
+        ...
 
     def task_ids(self, prefix: str, limit: int) -> list[UUID]:
         """Ids starting with `prefix` (lower-case hex and dashes), at most `limit`."""

@@ -42,6 +42,8 @@ class TaskIndex(Dispatching):
             tuple(d["cooperating"]),
             date.fromisoformat(d["window_end"]),
             last_at=e.at,
+            window_start=date.fromisoformat(d["window_start"]),
+            ratios={} if d["directed"] else dict(d["ratios"]),
         )
 
     def when_SeedCommitted(self, e: Task.SeedCommitted) -> None:

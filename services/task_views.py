@@ -57,6 +57,9 @@ class TaskView:
     follow_ups: dict[int, FollowUp] = field(default_factory=dict)
     closed: bool = False
     last_at: datetime | None = None
+    window_start: date | None = None
+    ratios: dict[str, str] = field(default_factory=dict)
+    """Minimum ratio per risk grade, as the plan states it; empty when directed (定向)."""
 
     @property
     def participating(self) -> tuple[str, ...]:
@@ -201,6 +204,8 @@ class TaskView:
             ],
             "closed": self.closed,
             "last_at": self.last_at.isoformat() if self.last_at else None,
+            "window_start": self.window_start.isoformat() if self.window_start else None,
+            "ratios": [[g, r] for g, r in self.ratios.items()],
         }
 
     @classmethod
@@ -245,6 +250,8 @@ class TaskView:
             },
             closed=record["closed"],
             last_at=datetime.fromisoformat(last_at) if last_at else None,
+            window_start=day(record.get("window_start")),
+            ratios={g: r for g, r in record.get("ratios", [])},
         )
 
 

@@ -9,8 +9,9 @@ from services.task_views import awaiting_calendar
 
 if TYPE_CHECKING:
     from domain.task import Task
-    from services.audit import HistoryEntry, VerificationReport
+    from services.audit import VerificationReport
     from services.ledger import LedgerRow
+    from services.log import HistoryEntry
     from services.read_models import Fault
     from services.register import RegisterEntry
     from services.statistics import MonthlyWorkload
@@ -129,8 +130,8 @@ def describe_event(event: Any) -> str:
 
 def event_line(event: Any) -> str:
     """A task's event on its page: version, business moment (Beijing time), what happened."""
-    from services.audit import HistoryEntry, fields_of
-    from services.log import event_name
+    from services.audit import fields_of
+    from services.log import HistoryEntry, event_name
 
     return history_line(
         HistoryEntry(event.originator_version, event_name(event), event.timestamp, fields_of(event))
@@ -158,6 +159,28 @@ def task_summary(task: Task) -> str:
         f"{'已结案' if task.is_closed else '进行中'}",
     ]
     return "\n".join(lines)
+
+
+def task_view_summary(view: TaskView, events: int) -> str:
+    """A task's page, from its read model: what the plan says, and where the task stands."""
+    kind = "跨部门联合抽查" if view.cooperating else "内部抽查"
+    coop = "、".join(dept(c) for c in view.cooperating) or "无"
+    ratio = "，".join(f"{g} 类不低于 {r}" for g, r in view.ratios.items()) or "定向 100%"
+    window = (
+        f"{view.window_start} 至 {view.window_end}"
+        if view.window_start
+        else f"{view.window_end} 前"
+    )
+    return "\n".join(
+        [
+            f"任务「{view.name}」（{kind}，版本 {events}，{view.stage}）",
+            f"  发起部门 {dept(view.lead)}；配合部门 {coop}",
+            f"  抽查比例 {ratio}；起止 {window}",
+            f"  抽中 {len(view.targets)} 个对象；已检查 {len(view.visits)}；已录入结果 "
+            f"{len(view.results)}；{'已公示' if view.published else '未公示'}；"
+            f"{'已结案' if view.closed else '进行中'}",
+        ]
+    )
 
 
 def escalation_line(e: Escalation) -> str:

@@ -4,7 +4,8 @@ a page at a time; nothing here replays the log."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -22,10 +23,24 @@ from adapters.cli.context import (
 )
 from adapters.cli.words import department_code, parse_at
 
+if TYPE_CHECKING:
+    from services.read_models import Page
+
+T = TypeVar("T")
+
 
 def fresh() -> None:
     """Fold what was logged since the read models' position (nothing, when every write settled)."""
     run(lambda: cli.service.read_models.catch_up(), settle=False)
+
+
+def show_page(query: Callable[[], Page[T]], line: Callable[[T], str]) -> None:
+    """One page of a list, each item a line, then where the next page starts."""
+    fresh()
+    page = run(query, settle=False)
+    for item in page.items:
+        typer.echo(line(item))
+    echo_page_end(page.next)
 
 
 def task_list(
@@ -35,16 +50,14 @@ def task_list(
     after: AfterOption = None,
 ) -> None:
     """列出任务（按计划先后，分页）；--dept 只看本部门的。"""
-    fresh()
-    actor = run(lambda: cli.reader(department, role), settle=False)
-    page = run(lambda: cli.service.queries.tasks(actor, limit, after), settle=False)
-    for view in page.items:
-        typer.echo(f"{view.task_id}  {view.stage:<10}  {view.name}")
-    echo_page_end(page.next)
+    show_page(
+        lambda: cli.service.queries.tasks(cli.reader(department, role), limit, after),
+        lambda view: f"{view.task_id}  {view.stage:<10}  {view.name}",
+    )
 
 
 def task_show(task: TaskArg, department: ReaderDeptOption = None, role: RoleOption = None) -> None:
-    """显示任务当前状态、等待事项及时间线。"""
+    """显示任务当前状态、等待事项及时间线（读模型与事件日志，不重放）。"""
     from adapters.cli import render
 
     fresh()
@@ -52,14 +65,14 @@ def task_show(task: TaskArg, department: ReaderDeptOption = None, role: RoleOpti
     task_id = run(lambda: service.queries.resolve(task), settle=False)
     actor = run(lambda: cli.reader(department, role, task_id), settle=False)
     view = run(lambda: service.queries.task(actor, task_id), settle=False)
-    aggregate = run(lambda: service.tasks.task(actor, task_id), settle=False)
-    typer.echo(render.task_summary(aggregate))
+    history = run(lambda: service.queries.history(actor, task_id), settle=False)
+    typer.echo(render.task_view_summary(view, len(history)))
     for line in render.waiting_lines(view):
         typer.echo(line)
     for line in render.fault_lines(service.read_models.faults(1000, None).items, task_id):
         typer.echo(line)
-    for event in service.tasks.events_of(task_id):
-        typer.echo(render.event_line(event))
+    for entry in history:
+        typer.echo(render.history_line(entry))
 
 
 def inbox(
@@ -71,13 +84,11 @@ def inbox(
     """部门待办：本部门未结案的任务、期限及尚欠事项（分页）。"""
     from adapters.cli import render
 
-    fresh()
     code = department_code(department)
-    actor = run(lambda: cli.reader(code, role or "lead"), settle=False)
-    page = run(lambda: cli.service.queries.inbox(actor, code, limit, after), settle=False)
-    for item in page.items:
-        typer.echo(render.inbox_item(item))
-    echo_page_end(page.next)
+    show_page(
+        lambda: cli.service.queries.inbox(cli.reader(code, role or "lead"), code, limit, after),
+        render.inbox_item,
+    )
 
 
 def register(
@@ -89,13 +100,10 @@ def register(
     from adapters.cli import render
     from services.actors import Actor
 
-    fresh()
-    page = run(
-        lambda: cli.service.queries.register(Actor.public(), target, limit, after), settle=False
+    show_page(
+        lambda: cli.service.queries.register(Actor.public(), target, limit, after),
+        render.register_entry,
     )
-    for entry in page.items:
-        typer.echo(render.register_entry(entry))
-    echo_page_end(page.next)
 
 
 def ledger(
@@ -107,12 +115,10 @@ def ledger(
     """随机抽查后续处置工作台账；--dept 只看本部门的。"""
     from adapters.cli import render
 
-    fresh()
-    actor = run(lambda: cli.reader(department, role), settle=False)
-    page = run(lambda: cli.service.queries.ledger(actor, limit, after), settle=False)
-    for row in page.items:
-        typer.echo(render.ledger_row(row))
-    echo_page_end(page.next)
+    show_page(
+        lambda: cli.service.queries.ledger(cli.reader(department, role), limit, after),
+        render.ledger_row,
+    )
 
 
 def statistics(

@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -45,6 +45,7 @@ from adapters.postgres.read_models import open_pool
 from adapters.postgres.schema import EVENTS
 from adapters.postgres.urls import PgUrl
 from services.feeds import NOTICE_EVENTS, Notice, notices_of, sheet_document
+from services.log import plain_state
 
 log = logging.getLogger(__name__)
 
@@ -259,8 +260,7 @@ class Relay:
             state = self.mapper.cipher.decrypt(state)
         if self.mapper.compressor:
             state = self.mapper.compressor.decompress(state)
-        data: dict[str, Any] = json.loads(state, object_hook=_plain)
-        return data
+        return plain_state(state)
 
     async def publish(self, messages: Sequence[Message]) -> None:
         """Every message, then every ack; any failure leaves the position where it was."""
@@ -320,23 +320,6 @@ async def _first(*waits: Any) -> None:
     finally:
         for task in tasks:
             task.cancel()
-
-
-_PLAIN: dict[str, Callable[[Any], Any]] = {
-    "datetime_iso": str,
-    "date_iso": str,
-    "decimal_str": str,
-    "uuid_hex": lambda value: str(UUID(value)),
-}
-
-
-def _plain(obj: dict[str, Any]) -> Any:
-    if len(obj) == 2 and "_type_" in obj and "_data_" in obj:
-        kind = obj["_type_"]
-        if kind not in _PLAIN:
-            raise ValueError(f"the relay has no plain JSON form for stored values of type {kind}")
-        return _PLAIN[kind](obj["_data_"])
-    return obj
 
 
 def _notice_message(position: int, task_id: UUID, notice: Notice) -> Message:

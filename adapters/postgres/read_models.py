@@ -39,9 +39,11 @@ from adapters.postgres.read_model_schema import (
     TASKS,
     qualified,
 )
+from adapters.postgres.schema import EVENTS
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 from domain.values import CHINA
 from services.ledger import LedgerRow
+from services.log import HistoryEntry, history_entry
 from services.read_models import Fault, Page, cursor, limited, page_of
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
@@ -129,6 +131,17 @@ class PgReadModels:
     async def task_view(self, task_id: UUID) -> TaskView | None:
         rows = await self._fetch(f"SELECT view FROM {self._t(TASKS)} WHERE task_id = $1", task_id)
         return _view(rows[0]) if rows else None
+
+    async def history(self, task_id: UUID) -> list[HistoryEntry]:
+        rows = await self._fetch(
+            f"SELECT originator_version, topic, state FROM {self._t(EVENTS)} "
+            "WHERE originator_id = $1 ORDER BY originator_version",
+            task_id,
+        )
+        return [
+            history_entry(row["originator_version"], row["topic"], bytes(row["state"]))
+            for row in rows
+        ]
 
     async def task_ids(self, prefix: str, limit: int) -> list[UUID]:
         """Ids that start with `prefix`: the range of uuids between the prefix padded with 0s

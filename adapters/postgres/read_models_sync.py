@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper
 
 from services.ledger import LedgerRow
+from services.log import HistoryEntry
 from services.read_models import Fault, Page
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
@@ -93,6 +94,9 @@ class PgReadModelsSync:
 
     def task_view(self, task_id: UUID) -> TaskView | None:
         return self._run(self.models.task_view(task_id))
+
+    def history(self, task_id: UUID) -> list[HistoryEntry]:
+        return self._run(self.models.history(task_id))
 
     def task_ids(self, prefix: str, limit: int) -> list[UUID]:
         return self._run(self.models.task_ids(prefix, limit))

@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import UUID
 
-from adapters.sqlite.projection import BATCH, SqliteProjection
+from adapters.sqlite.projection import BATCH, EVENTS, SqliteProjection
 from adapters.sqlite.schema import SCHEMA
 from services.ledger import LedgerRow
+from services.log import HistoryEntry, history_entry
 from services.read_models import Fault, Page, cursor, limited, page_of
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
@@ -76,6 +77,19 @@ class SqliteReadModels(SqliteProjection):
             "SELECT view FROM ssj_rm_tasks WHERE task_id = ?", (str(task_id),)
         ).fetchone()
         return TaskView.from_record(json.loads(row[0])) if row else None
+
+    def history(self, task_id: UUID) -> list[HistoryEntry]:
+        if not self.in_file:
+            return [
+                history_entry(e.originator_version, e.topic, e.state)
+                for e in self.log().recorder.select_events(task_id)
+            ]
+        rows = self._rows(
+            f"SELECT originator_version, topic, state FROM {EVENTS} WHERE originator_id = ? "
+            "ORDER BY originator_version",
+            task_id.hex,
+        )
+        return [history_entry(version, topic, bytes(state)) for version, topic, state in rows]
 
     def task_ids(self, prefix: str, limit: int) -> list[UUID]:
         rows = self._rows(

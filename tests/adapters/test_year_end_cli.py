@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.adapters.test_cli import INSPECTOR_HEADER
+
 ROOT = Path(__file__).resolve().parents[2]
 SSJ = Path(sys.executable).with_name("ssj")
 TEST_2027 = ROOT / "tests" / "fixtures" / "calendar-2027-test.json"
@@ -82,20 +84,7 @@ class Clerk:
 def inspectors(path: Path, department: str, prefix: str) -> Path:
     with path.open("w", newline="", encoding="utf-8-sig") as f:
         writer = csv.writer(f)
-        writer.writerow(
-            [
-                "人员编号",
-                "姓名",
-                "部门",
-                "执法证号",
-                "证件有效期",
-                "手机",
-                "专长",
-                "专家",
-                "状态",
-                "回避对象",
-            ]
-        )
+        writer.writerow(INSPECTOR_HEADER)
         for n in range(1, 4):
             writer.writerow(
                 [

@@ -201,3 +201,22 @@ def test_a_process_position_only_moves_forward_and_faults_are_kept_in_order(
         read_models.record_fault(fault)
 
     assert [f for page in pages(read_models.faults, 2) for f in page.items] == faults
+
+
+def test_a_tasks_history_as_stored_is_what_the_auditor_replays(
+    service: Service, read_models: ReadModels, joint: JointInspection
+) -> None:
+    """A task's page reads its timeline as stored, without the domain's classes: every event,
+    in version order, with the fields the auditor's replay gives."""
+    joint.closed()
+
+    stored = read_models.history(joint.task_id)
+    replayed = service.auditor.history(services.AUDITOR, joint.task_id)
+
+    assert [(e.version, e.type) for e in stored] == [(e.version, e.type) for e in replayed]
+    for as_stored, as_replayed in zip(stored, replayed, strict=True):
+        assert {k: v for k, v in as_replayed.fields.items() if k in as_stored.fields} == (
+            as_stored.fields
+        )
+        assert as_stored.recorded_at == as_replayed.recorded_at
+    assert read_models.history(UUID(int=7)) == []
