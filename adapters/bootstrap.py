@@ -109,13 +109,15 @@ class Service:
         if self.settings.database_url is not None and not self.memory:
             from adapters.postgres.read_models_sync import PgReadModelsSync
 
-            self.env  # the store must be reachable, with the setting named if not  # noqa: B018
             return PgReadModelsSync(
                 self.settings.database_url, lambda: self.tasks.mapper, self.settings.database_schema
             )
         from adapters.sqlite.read_models import SqliteReadModels
 
-        return SqliteReadModels(":memory:" if self.memory else self.settings.db, lambda: self.tasks)
+        if self.memory:
+            return SqliteReadModels(":memory:", lambda: self.tasks)
+        self.settings.db.parent.mkdir(parents=True, exist_ok=True)
+        return SqliteReadModels(self.settings.db, lambda: self.tasks)
 
     @cached_property
     def queries(self) -> Queries:
@@ -169,8 +171,11 @@ def bootstrap(
     calendar: WorkCalendar | None = None,
 ) -> Service:
     """The service on the store the settings name: PostgreSQL when `database_url` is set, else
-    the SQLite file `db`; with `memory`, everything stays in memory (tests). A store that cannot
-    be reached stops the start, naming its setting."""
-    service = Service(settings or load_settings(), memory=memory, clock=clock, calendar=calendar)
-    service.env  # noqa: B018
-    return service
+    the SQLite file `db`; with `memory`, everything stays in memory (tests). A URL that is not
+    one is refused at once; a store that cannot be reached, on first use; both name the setting."""
+    settings = settings or load_settings()
+    if settings.database_url is not None and not memory:
+        from adapters.postgres.urls import PgUrl
+
+        PgUrl.parse(settings.database_url, "SSJ_DATABASE_URL")
+    return Service(settings, memory=memory, clock=clock, calendar=calendar)

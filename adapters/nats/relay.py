@@ -41,8 +41,8 @@ from adapters.nats.messages import (
     event_subject,
     notice_subject,
 )
+from adapters.postgres.read_model_schema import EVENTS
 from adapters.postgres.read_models import open_pool
-from adapters.postgres.schema import EVENTS
 from adapters.postgres.urls import PgUrl
 from services.feeds import NOTICE_EVENTS, Notice, notices_of, sheet_document
 from services.log import plain_state

@@ -22,8 +22,7 @@ import asyncpg
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-from adapters.postgres.read_model_schema import POSITIONS, qualified
-from adapters.postgres.schema import EVENTS
+from adapters.postgres.read_model_schema import EVENTS, POSITIONS, qualified
 from services.log import Logged
 
 BATCH = 500

@@ -53,7 +53,7 @@ def as_json(value: Any) -> str:
 class ReadModelsProjection:
     """Task views and escalations, the public register, the ledger and the plan statistics."""
 
-    name = "read_models"
+    name = "read_models"  # read_models.NAME
     tables = REBUILT
     events = folded_events()
 

@@ -15,6 +15,7 @@ the queries on an event loop of its own (read_models_sync.py). Tables: read_mode
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
@@ -23,10 +24,10 @@ import asyncpg
 from eventsourcing.persistence import Mapper
 
 from adapters.postgres.projection import BATCH, ProjectionRunner, advance_position
-from adapters.postgres.projections import ReadModelsProjection
 from adapters.postgres.read_model_schema import (
     DRAWS,
     ESCALATIONS,
+    EVENTS,
     FAULTS,
     LEDGER,
     POSITIONS,
@@ -39,7 +40,6 @@ from adapters.postgres.read_model_schema import (
     TASKS,
     qualified,
 )
-from adapters.postgres.schema import EVENTS
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 from domain.values import CHINA
 from services.ledger import LedgerRow
@@ -48,6 +48,9 @@ from services.read_models import Fault, Page, cursor, limited, page_of
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.task_views import Escalation, TaskView
+
+NAME = "read_models"
+"""The read models' row in ssj_rm_positions (projections.py's ReadModelsProjection.name)."""
 
 __all__ = ["READ_MODEL_SQL", "READ_MODEL_TABLES", "PgReadModels", "PgReadModelsSync", "open_pool"]
 
@@ -78,11 +81,29 @@ class PgReadModels:
     """The projection's runner and the queries over its tables."""
 
     def __init__(
-        self, pool: asyncpg.Pool, mapper: Mapper[UUID], schema: str = "public", batch: int = BATCH
+        self,
+        pool: asyncpg.Pool,
+        mapper: Mapper[UUID] | Callable[[], Mapper[UUID]],
+        schema: str = "public",
+        batch: int = BATCH,
     ) -> None:
+        """`mapper` decodes the events to fold, or makes the one that does when first needed."""
         self.pool = pool
+        self.mapper = mapper
         self.schema = schema
-        self.runner = ProjectionRunner(pool, mapper, ReadModelsProjection(schema), schema, batch)
+        self.batch = batch
+        self._runner: ProjectionRunner | None = None
+
+    @property
+    def runner(self) -> ProjectionRunner:
+        """Built when there is something to fold: it needs the domain's events, a query does not."""
+        if self._runner is None:
+            from adapters.postgres.projections import ReadModelsProjection
+
+            projection = ReadModelsProjection(self.schema)
+            mapper = self.mapper if isinstance(self.mapper, Mapper) else self.mapper()
+            self._runner = ProjectionRunner(self.pool, mapper, projection, self.schema, self.batch)
+        return self._runner
 
     def _t(self, table: str) -> str:
         return qualified(self.schema, table)
@@ -94,6 +115,15 @@ class PgReadModels:
     # ------------------------------------------------------------------ following the log
     async def catch_up(self) -> int:
         """Bring the read models up to the end of the log; returns their position."""
+        async with self.pool.acquire() as connection:
+            newest = await connection.fetchval(
+                f"SELECT max(notification_id) FROM {self._t(EVENTS)}"
+            )
+            position = await connection.fetchval(
+                f"SELECT position FROM {self._t(POSITIONS)} WHERE projection = $1", NAME
+            )
+        if (newest or 0) <= (position or 0):
+            return int(position or 0)  # nothing new since: no batch to fold
         return await self.runner.catch_up()
 
     async def rebuild(self) -> int:

@@ -66,7 +66,7 @@ class PgReadModelsSync:
             pool = asyncio.run_coroutine_threadsafe(
                 open_pool(self.database_url, max_size=self.pool_size), self._started()
             ).result()
-            self._models = PgReadModels(pool, self.mapper(), self.schema)
+            self._models = PgReadModels(pool, self.mapper, self.schema)
         return self._models
 
     def close(self) -> None:

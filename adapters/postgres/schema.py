@@ -36,6 +36,7 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from adapters.postgres.read_model_schema import (
+    EVENTS,
     READ_MODEL_SEQUENCES,
     READ_MODEL_SQL,
     READ_MODEL_TABLES,
@@ -46,8 +47,6 @@ from adapters.postgres.urls import DatabaseSettingError, PgUrl
 SCHEMA_VERSION = 2
 """1: events, chain, checkpoints, bus bookkeeping. 2: read models; positions from the sequence
 only; checkpoints by the owner's `ssj_checkpoint()` only."""
-EVENTS = "ssj_events"
-"""eventsourcing names the table after the application: both applications are named `ssj`."""
 SEQUENCE = f"{EVENTS}_notification_id_seq"
 """The positions' sequence: the library's `notification_id bigserial`."""
 WRITTEN_COLUMNS = "originator_id, originator_version, topic, state"
