@@ -31,8 +31,9 @@ from services.actors import Actor
 from services.directories import Directories
 from services.errors import ServiceError
 from services.integrity import LogReport, check_log, event_of, raw_log
-from services.log import HistoryEntry, aggregate_name, event_name
+from services.log import aggregate_name, event_name
 from services.permissions import Action, require
+from services.stored import HistoryEntry
 from services.tasks import Tasks
 
 _INTERNAL_FIELDS = ("originator_id", "originator_version", "timestamp", "originator_topic")

@@ -14,11 +14,11 @@ from domain.errors import InvalidValueError
 from services.actors import Actor
 from services.errors import NotFoundError
 from services.ledger import LedgerRow
-from services.log import HistoryEntry
 from services.permissions import Action, Parties, departments_seen, require
 from services.read_models import DEFAULT_LIMIT, Fault, Page, ReadModels
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
+from services.stored import HistoryEntry
 from services.task_views import Escalation, InboxItem, TaskView, inbox_item
 
 _HEX = set("0123456789abcdef-")

@@ -18,9 +18,9 @@ from typing import Generic, Protocol, TypeVar
 from uuid import UUID
 
 from services.ledger import LedgerRow
-from services.log import HistoryEntry
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
+from services.stored import HistoryEntry
 from services.task_views import Escalation, TaskView
 
 T = TypeVar("T")

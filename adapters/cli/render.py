@@ -11,10 +11,10 @@ if TYPE_CHECKING:
     from domain.task import Task
     from services.audit import VerificationReport
     from services.ledger import LedgerRow
-    from services.log import HistoryEntry
     from services.read_models import Fault
     from services.register import RegisterEntry
     from services.statistics import MonthlyWorkload
+    from services.stored import HistoryEntry
     from services.task_views import Escalation, InboxItem, TaskView
 
 EVENT_LABELS = {
@@ -131,7 +131,8 @@ def describe_event(event: Any) -> str:
 def event_line(event: Any) -> str:
     """A task's event on its page: version, business moment (Beijing time), what happened."""
     from services.audit import fields_of
-    from services.log import HistoryEntry, event_name
+    from services.log import event_name
+    from services.stored import HistoryEntry
 
     return history_line(
         HistoryEntry(event.originator_version, event_name(event), event.timestamp, fields_of(event))

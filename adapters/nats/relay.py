@@ -45,7 +45,7 @@ from adapters.postgres.read_model_schema import EVENTS
 from adapters.postgres.read_models import open_pool
 from adapters.postgres.urls import PgUrl
 from services.feeds import NOTICE_EVENTS, Notice, notices_of, sheet_document
-from services.log import plain_state
+from services.stored import plain_state
 
 log = logging.getLogger(__name__)
 

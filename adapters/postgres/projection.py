@@ -22,10 +22,8 @@ import asyncpg
 from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
-from adapters.postgres.read_model_schema import EVENTS, POSITIONS, qualified
+from adapters.postgres.read_model_schema import BATCH, EVENTS, POSITIONS, qualified
 from services.log import Logged
-
-BATCH = 500
 
 
 class ProjectionPositionError(Exception):

@@ -15,6 +15,8 @@ from __future__ import annotations
 EVENTS = "ssj_events"
 """The stored events (eventsourcing names the table after the application: every application of
 the service is named `ssj`); the read models are folded from it."""
+BATCH = 500
+"""Events folded per transaction."""
 POSITIONS = "ssj_rm_positions"
 TASKS = "ssj_rm_tasks"
 TASK_DEPARTMENTS = "ssj_rm_task_departments"

@@ -17,14 +17,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import asyncpg
-from eventsourcing.persistence import Mapper
 
-from adapters.postgres.projection import BATCH, ProjectionRunner, advance_position
 from adapters.postgres.read_model_schema import (
+    BATCH,
     DRAWS,
     ESCALATIONS,
     EVENTS,
@@ -43,16 +42,21 @@ from adapters.postgres.read_model_schema import (
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 from domain.values import CHINA
 from services.ledger import LedgerRow
-from services.log import HistoryEntry, history_entry
 from services.read_models import Fault, Page, cursor, limited, page_of
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
+from services.stored import HistoryEntry, history_entry
 from services.task_views import Escalation, TaskView
 
 NAME = "read_models"
 """The read models' row in ssj_rm_positions (projections.py's ReadModelsProjection.name)."""
 
 __all__ = ["READ_MODEL_SQL", "READ_MODEL_TABLES", "PgReadModels", "PgReadModelsSync", "open_pool"]
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Mapper
+
+    from adapters.postgres.projection import ProjectionRunner
 
 T = TypeVar("T")
 
@@ -93,14 +97,18 @@ class PgReadModels:
         self.schema = schema
         self.batch = batch
         self._runner: ProjectionRunner | None = None
+        """Made when there is something to fold (projection.py)."""
 
     @property
     def runner(self) -> ProjectionRunner:
         """Built when there is something to fold: it needs the domain's events, a query does not."""
         if self._runner is None:
+            from adapters.postgres.projection import ProjectionRunner
             from adapters.postgres.projections import ReadModelsProjection
 
             projection = ReadModelsProjection(self.schema)
+            from eventsourcing.persistence import Mapper
+
             mapper = self.mapper if isinstance(self.mapper, Mapper) else self.mapper()
             self._runner = ProjectionRunner(self.pool, mapper, projection, self.schema, self.batch)
         return self._runner
@@ -320,6 +328,8 @@ class PgReadModels:
                 "ON CONFLICT DO NOTHING",
                 f"process:{process}",
             )
+            from adapters.postgres.projection import advance_position
+
             await advance_position(connection, self.schema, f"process:{process}", position)
 
     async def record_fault(self, fault: Fault) -> None:

@@ -11,16 +11,16 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.persistence import Mapper
-
 from services.ledger import LedgerRow
-from services.log import HistoryEntry
 from services.read_models import Fault, Page
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
+from services.stored import HistoryEntry
 from services.task_views import Escalation, TaskView
 
 if TYPE_CHECKING:
+    from eventsourcing.persistence import Mapper
+
     from adapters.postgres.read_models import PgReadModels
 
 T = TypeVar("T")

@@ -16,10 +16,10 @@ from uuid import UUID
 from adapters.sqlite.projection import BATCH, EVENTS, SqliteProjection
 from adapters.sqlite.schema import SCHEMA
 from services.ledger import LedgerRow
-from services.log import HistoryEntry, history_entry
 from services.read_models import Fault, Page, cursor, limited, page_of
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
+from services.stored import HistoryEntry, history_entry
 from services.task_views import Escalation, TaskView
 
 if TYPE_CHECKING:
