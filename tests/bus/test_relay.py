@@ -5,10 +5,8 @@ republishes, and the server keeps each message once."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 from collections.abc import AsyncIterator, Iterator
-from datetime import date
 from typing import Any
 
 import pytest
@@ -26,7 +24,6 @@ from tests.services.conftest import (
     SECRET,
     JointInspection,
     at,
-    joint_task,
 )
 
 
@@ -233,16 +230,7 @@ async def test_a_dispatch_and_a_results_deadline_waiting_for_next_years_calendar
     visited = at("2026-12-30", "15:00")
     service.tasks.serve_notice(EDUCATION, joint.task_id, target, "letter", "法定代表人", at=visited)
     service.tasks.record_visit(EDUCATION, joint.task_id, target, True, "", at=visited)
-    definition = dataclasses.replace(
-        joint_task(joint.directory_id),
-        name="2026年迁安市校外培训机构岁末联合抽查",
-        window_start=date(2026, 12, 1),
-        window_end=date(2026, 12, 31),
-    )
-    [year_end] = service.tasks.register_plan(
-        EDUCATION, 2026, "2026年岁末专项抽查计划", [definition], at=at("2026-12-28")
-    ).task_ids
-    service.tasks.commit_seed(EDUCATION, year_end, SECRET, "见证人报数", at=at("2026-12-29"))
+    year_end = joint.plan_year_end()
     service.tasks.draw_targets(EDUCATION, year_end, SECRET, "", at=at("2026-12-31", "10:00"))
     service.settle()  # the dispatch process holds both dispatches: their deadlines are in 2027
     async with Relay(database.service_url, bus.jetstream(), service.tasks.mapper) as relay:

@@ -53,7 +53,6 @@ from tests.services.conftest import (
     at,
     department,
     inspectors,
-    joint_task,
 )
 
 DEPARTMENTS = ("education", "police", "fire", "market", "health")
@@ -238,16 +237,7 @@ async def last_position(pool: asyncpg.Pool) -> int:
 # ---------------------------------------------------------------------------- the year's end
 def year_end_task(service: Service, joint: JointInspection) -> UUID:
     """A 2026 task of the same departments drawn on 31 December: both dispatches wait for 2027."""
-    definition = dataclasses.replace(
-        joint_task(joint.directory_id),
-        name="2026年迁安市校外培训机构岁末联合抽查",
-        window_start=date(2026, 12, 1),
-        window_end=date(2026, 12, 31),
-    )
-    [task_id] = service.tasks.register_plan(
-        EDUCATION, 2026, "2026年岁末专项抽查计划", [definition], at=at("2026-12-28")
-    ).task_ids
-    service.tasks.commit_seed(EDUCATION, task_id, SECRET, "见证人报数", at=at("2026-12-29"))
+    task_id = joint.plan_year_end()
     service.tasks.draw_targets(EDUCATION, task_id, SECRET, "", at=at("2026-12-31", "10:00"))
     service.settle()
     return task_id

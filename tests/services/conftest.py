@@ -9,6 +9,7 @@ police and fire cooperate) step by step, so a test starts at the stage it is abo
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -456,6 +457,22 @@ class JointInspection:
         self.tasks.close_task(EDUCATION, self.task_id, at=at("2023-12-20", "17:00"))
         self.service.settle()
         return self
+
+    def plan_year_end(self) -> UUID:
+        """A 2026 task of the same departments, planned and committed in the last days of the
+        year: drawn on 31 December, its deadlines fall in 2027."""
+        definition = dataclasses.replace(
+            joint_task(self.directory_id),
+            name="2026年迁安市校外培训机构岁末联合抽查",
+            window_start=date(2026, 12, 1),
+            window_end=date(2026, 12, 31),
+        )
+        [task_id] = self.tasks.register_plan(
+            EDUCATION, 2026, "2026年岁末专项抽查计划", [definition], at=at("2026-12-28")
+        ).task_ids
+        self.tasks.commit_seed(EDUCATION, task_id, SECRET, "见证人报数", at=at("2026-12-29"))
+        self.service.settle()
+        return task_id
 
     # ------------------------------------------------------------------ shortcuts
     def drawn(self) -> JointInspection:

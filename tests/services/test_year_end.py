@@ -6,7 +6,6 @@ waiting dispatches go out with the deadlines that file implies, and each names i
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from uuid import UUID
@@ -29,7 +28,6 @@ from tests.services.conftest import (
     department,
     escalations_of,
     inbox,
-    joint_task,
 )
 
 BEIJING = timezone(timedelta(hours=8))
@@ -56,19 +54,7 @@ def service(store: Store, clock: ManualClock) -> Service:
 @pytest.fixture
 def year_end(service: Service, joint: JointInspection, clock: ManualClock) -> UUID:
     """2023's joint task matched, and a 2026 task of the same departments committed."""
-    joint.matched()
-    definition = dataclasses.replace(
-        joint_task(joint.directory_id),
-        name="2026年迁安市校外培训机构岁末联合抽查",
-        window_start=date(2026, 12, 1),
-        window_end=date(2026, 12, 31),
-    )
-    [task_id] = service.tasks.register_plan(
-        EDUCATION, 2026, "2026年岁末专项抽查计划", [definition], at=at("2026-12-28")
-    ).task_ids
-    service.tasks.commit_seed(EDUCATION, task_id, SECRET, "见证人报数", at=at("2026-12-29"))
-    service.settle()
-    return task_id
+    return joint.matched().plan_year_end()
 
 
 def of_task(service: Service, task_id: UUID, kind: type) -> list:  # type: ignore[type-arg]
