@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from draw import GRADE_WEIGHTS, RATIOS, REGIONS, credit_codes
 
-from adapters.bootstrap import Service, bootstrap
+from adapters.bootstrap import Service, bootstrap, load_settings
 from adapters.postgres.chain import verify_chain
 from adapters.postgres.schema import migrate
 from adapters.postgres.urls import PgUrl
@@ -45,6 +45,9 @@ from domain.directory import CheckItem, Inspector, RiskGrade, Target
 from domain.task import Task
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
+from services.actors import SERVICE, Actor
+from services.permissions import Action, require
+from services.tasks import parties_of
 
 CHINA = timezone(timedelta(hours=8))
 SERVICE_ROLE = "ssj_service"
@@ -52,6 +55,7 @@ DEPARTMENTS = ("market", "fire", "police")
 """A joint task: market leads, fire and police cooperate, and each records its own results."""
 TARGETS_PER_TASK = 20
 RESULTS_PER_TASK = TARGETS_PER_TASK * len(DEPARTMENTS)
+LEAD = Actor.lead(DEPARTMENTS[0])
 SECRET = "5d3c" * 16
 BEACON = "见证人报数 482913"
 
@@ -179,49 +183,49 @@ def _inspectors(department: str) -> list[Inspector]:
 def prepare_tasks(service: Service, count: int, clients: int) -> list[tuple[UUID, list[str]]]:
     """`count` joint tasks visited and waiting for results, each on the same 20 restaurants."""
     directories, tasks = service.directories, service.tasks
-    directory_id = directories.open_target_directory(
-        "餐饮服务单位名录库", "market", at("2024-10-20")
-    )
+    directory_id = directories.open_target_directory(LEAD, "餐饮服务单位名录库", at=at("2024-10-20"))
     codes = credit_codes(TARGETS_PER_TASK, random.Random(7))
     directories.register_targets(
+        LEAD,
         directory_id,
         [
             Target(code, f"餐饮服务单位{n}", "餐饮服务", "迁安市", RiskGrade.B)
             for n, code in enumerate(codes)
         ],
-        at("2024-10-20", "10:00"),
+        at=at("2024-10-20", "10:00"),
     )
     for department in DEPARTMENTS:
-        directories.open_inspector_directory(department, at("2024-10-20"))
+        owner = Actor.lead(department)  # a department's own directory: any of its roles owns it
+        directories.open_inspector_directory(owner, at=at("2024-10-20"))
         directories.register_inspectors(
-            department, _inspectors(department), at("2024-10-20", "11:00")
+            owner, _inspectors(department), at=at("2024-10-20", "11:00")
         )
     task_ids: list[UUID] = []
     for first in range(0, count, 100):
         plan = tasks.register_plan(
-            "market",
+            LEAD,
             2024,
             f"2024年度餐饮服务联合抽查计划（第{first // 100 + 1}批）",
             [_definition(n, directory_id) for n in range(first, min(count, first + 100))],
-            at("2024-10-30"),
+            at=at("2024-10-30"),
         )
         task_ids.extend(plan.task_ids)
 
     def drive(task_id: UUID) -> tuple[UUID, list[str]]:
-        tasks.commit_seed(task_id, SECRET, "见证人现场报数", at("2024-10-31", "16:00"))
-        drawn = tasks.draw_targets(task_id, SECRET, BEACON, at("2024-11-01", "09:30")).drawn
+        tasks.commit_seed(LEAD, task_id, SECRET, "见证人现场报数", at=at("2024-10-31", "16:00"))
+        drawn = tasks.draw_targets(LEAD, task_id, SECRET, BEACON, at=at("2024-11-01", "09:30"))
         for department in DEPARTMENTS[1:]:
-            tasks.dispatch(task_id, department, at("2024-11-01", "09:40"))
+            tasks.dispatch(SERVICE, task_id, department, at=at("2024-11-01", "09:40"))
         for department in DEPARTMENTS[1:]:
-            tasks.confirm(task_id, department, at("2024-11-01", "10:00"))
+            tasks.confirm(Actor.cooperating(department), task_id, at=at("2024-11-01", "10:00"))
         for department in DEPARTMENTS:
-            tasks.draw_inspectors(task_id, department, at("2024-11-01", "14:00"))
-        tasks.match_groups(task_id, at("2024-11-04", "09:00"))
-        for target in drawn:
-            tasks.serve_notice(task_id, "market", target, "letter", "法定代表人", at("2024-11-05"))
-        for target in drawn:
-            tasks.record_visit(task_id, target, True, "", at("2024-11-06"))
-        return task_id, list(drawn)
+            tasks.draw_inspectors(actor_of(department), task_id, at=at("2024-11-01", "14:00"))
+        tasks.match_groups(LEAD, task_id, at=at("2024-11-04", "09:00"))
+        for target in drawn.drawn:
+            tasks.serve_notice(LEAD, task_id, target, "letter", "法定代表人", at=at("2024-11-05"))
+        for target in drawn.drawn:
+            tasks.record_visit(LEAD, task_id, target, True, "", at=at("2024-11-06"))
+        return task_id, list(drawn.drawn)
 
     with ThreadPoolExecutor(clients) as pool:
         return list(pool.map(drive, task_ids))

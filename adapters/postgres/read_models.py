@@ -51,7 +51,7 @@ from services.task_views import Escalation, TaskView
 NAME = "read_models"
 """The read models' row in ssj_rm_positions (projections.py's ReadModelsProjection.name)."""
 
-__all__ = ["READ_MODEL_SQL", "READ_MODEL_TABLES", "PgReadModels", "PgReadModelsSync", "open_pool"]
+__all__ = ["READ_MODEL_SQL", "READ_MODEL_TABLES", "PgReadModels", "open_pool"]
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper
@@ -369,5 +369,3 @@ class PgReadModels:
             limit,
         )
 
-
-from adapters.postgres.read_models_sync import PgReadModelsSync  # noqa: E402  (the port, re-exported)
