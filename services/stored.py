@@ -4,9 +4,9 @@ that needs no domain code reads: the relay's event documents, a task's page."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -53,3 +53,26 @@ def history_entry(version: int, topic: str, state: bytes) -> HistoryEntry:
     fields = {k: v for k, v in data.items() if k not in INTERNAL_FIELDS and k != "class_version"}
     kind = topic.rpartition(":")[2].rsplit(".", 1)[-1]
     return HistoryEntry(version, kind, datetime.fromisoformat(data["timestamp"]), fields)
+
+
+# ---------------------------------------------------------------------------- decoded events as plain values
+def plain(value: Any) -> Any:
+    """An event's field as JSON: what an auditor takes away needs none of our code to read."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [plain(v) for v in value]
+    return value
+
+
+def fields_of(event: Any) -> dict[str, Any]:
+    return {k: plain(v) for k, v in vars(event).items() if k not in INTERNAL_FIELDS}
+
+
+def shown(value: Any) -> str:
+    """A recorded or expected value as the auditor reads it: JSON, never a Python repr."""
+    return json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
