@@ -24,12 +24,18 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import asyncpg
 
-from adapters.postgres.urls import PgUrl
+from adapters.postgres.checkpoints import (
+    Checkpoint,
+    check_marks,
+    checkpoint,
+    connect,
+    issued,
+    remembered,
+)
 from services.integrity import Damage, Finding, positions_text
 
 GENESIS = bytes(32)
@@ -67,21 +73,6 @@ def link(
 def _link_of(previous: bytes, position: int, event: Event) -> bytes:
     aggregate, version, topic, state = event
     return link(previous, position, aggregate.bytes, version, topic, state)
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    position: int
-    head: str
-    """Hex of the chain's link at `position`."""
-    recorded_at: datetime | None = None
-    source: str = "库内检查点"
-    """Where it comes from, as the report names it."""
-
-    @property
-    def published(self) -> str:
-        """`POSITION:HEAD`: what the office publishes, and `ssj audit verify --checkpoint` takes."""
-        return f"{self.position}:{self.head}"
 
 
 @dataclass
@@ -288,101 +279,6 @@ def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
 
 
 # ---------------------------------------------------------------------------- verifying
-async def _remembered(connection: asyncpg.Connection, schema: str) -> list[tuple[str, int]]:
-    """Positions the service's own bookkeeping has seen: each once held an event."""
-    sources = (
-        ("ssj_relay", "SELECT max(position) FROM {t}", "中继"),
-        ("ssj_rm_positions", "SELECT max(position) FROM {t}", "读模型"),
-        ("ssj_commands", "SELECT max(position) FROM {t}", "指令记录"),
-    )
-    found = []
-    for table, query, name in sources:
-        qualified = f'"{schema}".{table}'
-        if await connection.fetchval("SELECT to_regclass($1)", qualified) is None:
-            continue
-        position = await connection.fetchval(query.format(t=qualified))
-        if position:
-            found.append((name, int(position)))
-    return found
-
-
-async def _issued(connection: asyncpg.Connection, schema: str) -> int:
-    """The highest position the events' sequence ever gave (0 if none)."""
-    sequence = await connection.fetchval(
-        "SELECT pg_get_serial_sequence($1, 'notification_id')", f'"{schema}".ssj_events'
-    )
-    if sequence is None:
-        return 0
-    issued = await connection.fetchval("SELECT pg_sequence_last_value($1::regclass)", sequence)
-    return int(issued or 0)
-
-
-def _check_marks(
-    walk: _Walk, marks: Sequence[Checkpoint], issued: int, remembered: list[tuple[str, int]]
-) -> list[Finding]:
-    found = []
-    last = walk.report.position
-    end = max(walk.last_seen, last)
-    furthest = max((m.position for m in marks if end < m.position <= issued), default=0)
-    deleted = set(walk.deleted)
-    for mark in marks:
-        where = f"{mark.source} {mark.position}:{mark.head[:16]}…"
-        recomputed = walk.heads.get(mark.position)
-        if recomputed is not None:
-            if recomputed.hex() != mark.head:
-                found.append(
-                    Finding(
-                        Damage.CHECKPOINT,
-                        mark.position,
-                        f"{where}：按现存事件重算的链头为 {recomputed.hex()[:16]}…，与检查点不符："
-                        f"位置 {mark.position} 及之前有事件被改动、删除、移动或插入"
-                        "（事件与审计链被一并改写时，只有检查点能发现）",
-                    )
-                )
-        elif mark.position > issued:
-            found.append(
-                Finding(
-                    Damage.CHECKPOINT,
-                    mark.position,
-                    f"{where}：事件序列只发放到位置 {issued}，这个检查点不可能出自本库（伪造）",
-                )
-            )
-        elif mark.position > end:
-            if mark.position < furthest:
-                continue  # the furthest checkpoint past the end names these positions too
-            missing = positions_text(range(end + 1, mark.position + 1))
-            found.append(
-                Finding(
-                    Damage.DELETED,
-                    end + 1,
-                    f"位置 {missing}：事件连同审计链链接已被删除（{where} 记录日志已到位置 "
-                    f"{mark.position}，现存日志止于位置 {last}）",
-                )
-            )
-        elif mark.position not in deleted:
-            found.append(
-                Finding(
-                    Damage.DELETED,
-                    mark.position,
-                    f"位置 {mark.position}：事件连同审计链链接已被删除（{where} 记录的正是这个位置）",
-                )
-            )
-    for name, position in sorted(remembered, key=lambda r: -r[1]):
-        if position > max(end, furthest):
-            first = max(end, furthest) + 1
-            missing = positions_text(range(first, position + 1))
-            found.append(
-                Finding(
-                    Damage.DELETED,
-                    first,
-                    f"位置 {missing}：事件连同审计链链接已被删除（{name}已处理到位置 {position}，"
-                    f"现存日志止于位置 {last}）",
-                )
-            )
-            break
-    return found
-
-
 async def _verify(
     connection: asyncpg.Connection, schema: str, published: Sequence[Checkpoint] = ()
 ) -> ChainReport:
@@ -391,8 +287,8 @@ async def _verify(
             f'SELECT position, head, recorded_at FROM "{schema}".ssj_checkpoints ORDER BY position'
         )
         marks = [Checkpoint(r[0], bytes(r[1]).hex(), r[2]) for r in stored] + list(published)
-        issued = await _issued(connection, schema)
-        remembered = await _remembered(connection, schema)
+        last_issued = await issued(connection, schema)
+        seen = await remembered(connection, schema)
         walk = _Walk({m.position for m in marks})
         events = _Pages(
             connection,
@@ -425,19 +321,15 @@ async def _verify(
     report.head = walk.recomputed.hex()
     report.checkpoints = len(marks)
     report.outside = len(published)
-    report.findings = walk.findings() + _check_marks(walk, marks, issued, remembered)
+    report.findings = walk.findings() + check_marks(walk, marks, last_issued, seen)
     report.findings.sort(key=lambda f: f.position)
     return report
-
-
-async def _connect(database_url: str) -> asyncpg.Connection:
-    return await asyncpg.connect(**PgUrl.parse(database_url, "SSJ_DATABASE_URL").asyncpg_kwargs())
 
 
 async def verify_chain_async(
     database_url: str, schema: str = "public", published: Sequence[Checkpoint] = ()
 ) -> ChainReport:
-    connection = await _connect(database_url)
+    connection = await connect(database_url)
     try:
         return await _verify(connection, schema, published)
     finally:
@@ -453,21 +345,4 @@ def verify_chain(
     return asyncio.run(verify_chain_async(database_url, schema, published))
 
 
-async def _checkpoint(database_url: str, schema: str) -> Checkpoint:
-    connection = await _connect(database_url)
-    try:
-        row = await connection.fetchrow(
-            f'SELECT position, head, recorded_at FROM "{schema}".ssj_checkpoint()'
-        )
-    finally:
-        await connection.close()
-    if row is None:
-        raise ValueError("checkpoint: 事件日志为空，没有可公布的链头")
-    return Checkpoint(row["position"], bytes(row["head"]).hex(), row["recorded_at"])
-
-
-def checkpoint(database_url: str, schema: str = "public") -> Checkpoint:
-    """Record the chain's current head, for the office to publish outside the database. Only
-    the schema's owner writes checkpoints: the service calls the owner's `ssj_checkpoint()`,
-    which records the head the chain holds, whatever the caller would like it to be."""
-    return asyncio.run(_checkpoint(database_url, schema))
+__all__ = ["ChainReport", "Checkpoint", "checkpoint", "link", "verify_chain", "verify_chain_async"]
