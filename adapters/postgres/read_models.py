@@ -368,4 +368,3 @@ class PgReadModels:
             ],
             limit,
         )
-
