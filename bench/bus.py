@@ -25,7 +25,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -53,6 +53,7 @@ from store import (
     Server,
     at,
     prepare_tasks,
+    result_command,
     server_facts,
     sheets,
     start_server,
@@ -60,8 +61,7 @@ from store import (
     within,
 )
 
-from adapters.bootstrap import Service, bootstrap, store_env
-from adapters.calendar import china_work_calendar
+from adapters.bootstrap import Service, bootstrap, load_settings
 from adapters.nats.client import DepartmentClient
 from adapters.nats.intake import Intake
 from adapters.nats.messages import (
@@ -77,11 +77,11 @@ from adapters.postgres.urls import PgUrl
 from domain.directory import CheckItem, RiskGrade, Target
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
-from services.directories import Directories
-from services.tasks import Tasks
+from services.actors import SERVICE, Actor
 from tests.bus.harness import NatsServer
 
 LEAD = "market"
+LEADER = Actor.lead(LEAD)
 COOPERATING = ("education", "health", "transport", "ecology")
 """The latency phase's tasks go to four departments each: four notices, one per feed. None of them
 is one of store.py's DEPARTMENTS, whose feeds already hold the notices of the relay's log."""
@@ -144,7 +144,7 @@ def _items(department: str) -> tuple[CheckItem, ...]:
 class Stored:
     events: int
     tasks_with_results: int
-    for_intake: list[list[tuple[UUID, str, str]]]
+    for_intake: list[list[list[tuple[UUID, str, str]]]]
     """Two sets of results not yet recorded, one per intake run: sheets of (task, dept, target)."""
 
 
@@ -166,13 +166,8 @@ def store_log(server: Server, service: Service, events: int, commands: int, clie
 
     def record(sheet: list[tuple[UUID, str, str]]) -> None:
         futures = [
-            committer.submit(
-                task_id,
-                lambda t, d=department, target=target: t.record_result(
-                    d, target, "未发现问题", findings(d), RESULTS_AT
-                ),
-            )
-            for task_id, department, target in sheet
+            committer.submit(task_id, result_command(d, target, findings(d), RESULTS_AT))
+            for task_id, d, target in sheet
         ]
         for future in futures:
             future.result()
@@ -306,7 +301,7 @@ class TimedRelay(Relay):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.spent: Counter[str] = Counter()
+        self.spent: defaultdict[str, float] = defaultdict(float)
         self.messages = 0
         self.bytes = 0
 
@@ -347,7 +342,8 @@ async def report_relay(
     baseline: Baseline,
     timeout: float,
 ) -> bool:
-    async with TimedRelay(server.service_url, js, mapper) as relay:
+    relay = TimedRelay(server.service_url, js, mapper)
+    async with relay:
         print(
             f"relay: the whole log, {stored.events:,} events, through Relay.relay_available "
             f"(batches of {relay.batch}, one in flight while the next is built)"
@@ -404,31 +400,32 @@ def joint_definition(directory_id: UUID) -> TaskDefinition:
 def prepare_drawn(service: Service, count: int, threads: int) -> list[UUID]:
     """`count` joint tasks committed and drawn, as the office leaves them before they go out."""
     directories, tasks = service.directories, service.tasks
-    directory_id = directories.open_target_directory(DIRECTORY, LEAD, at("2024-10-20"))
+    directory_id = directories.open_target_directory(LEADER, DIRECTORY, at=at("2024-10-20"))
     directories.register_targets(
+        LEADER,
         directory_id,
         [
             Target(code, f"餐饮服务单位{n}", "餐饮服务", "迁安市", RiskGrade.B)
             for n, code in enumerate(credit_codes(TARGETS, random.Random(11)))
         ],
-        at("2024-10-20", "10:00"),
+        at=at("2024-10-20", "10:00"),
     )
     task_ids: list[UUID] = []
     for first in range(0, count, TASKS_PER_PLAN):
         definitions = [joint_definition(directory_id)] * min(TASKS_PER_PLAN, count - first)
         plan = tasks.register_plan(
-            LEAD,
+            LEADER,
             2024,
             f"餐饮服务跨部门联合抽查计划（第{first // TASKS_PER_PLAN + 1}批）",
             definitions,
-            at("2024-10-30"),
+            at=at("2024-10-30"),
         )
         task_ids.extend(plan.task_ids)
     tasks.commit_in_groups()
 
     def drive(task_id: UUID) -> None:
-        tasks.commit_seed(task_id, SECRET, "见证人现场报数", at("2024-10-31", "16:00"))
-        tasks.draw_targets(task_id, SECRET, BEACON, at("2024-11-01", "09:30"))
+        tasks.commit_seed(LEADER, task_id, SECRET, "见证人现场报数", at=at("2024-10-31", "16:00"))
+        tasks.draw_targets(LEADER, task_id, SECRET, BEACON, at=at("2024-11-01", "09:30"))
 
     with ThreadPoolExecutor(threads) as pool:
         list(pool.map(drive, task_ids))
@@ -446,11 +443,10 @@ def produce(
     """The service, in a process of its own: each dispatch at its moment on a fixed schedule (a
     slow save does not delay the next one), its commit time taken when the save returns.
 
-    Tasks is built without bootstrap(), which settles the dispatch process: that would send every
-    drawn task out at once, before the clock starts."""
-    env = store_env(None, database_url)
-    directories = Directories(env)
-    tasks = Tasks(directories, china_work_calendar(), env)
+    The service is never settled here: settling runs the dispatch process, which would send every
+    drawn task out at once, before the clock starts. The bench dispatches them itself."""
+    service = bootstrap(load_settings(database_url=database_url))
+    tasks = service.tasks
     tasks.commit_in_groups()
     committed: dict[Key, float] = {}
     failed: list[str] = []
@@ -458,7 +454,7 @@ def produce(
 
     def dispatch(key: Key) -> None:
         try:
-            tasks.dispatch(UUID(key[0]), key[1], when)
+            tasks.dispatch(SERVICE, UUID(key[0]), key[1], at=when)
         except Exception as error:
             failed.append(repr(error))
             return
@@ -467,7 +463,8 @@ def produce(
         committed[key] = time.monotonic()
 
     try:
-        tasks.task(UUID(dispatches[0][0]))  # the store's connections open before the clock starts
+        # The store's connections open before the clock starts.
+        tasks.task(Actor.office(), UUID(dispatches[0][0]))
         if not go.wait(60):
             return  # the bench gave up on this phase; it reports why
         start = time.monotonic() + 0.1
@@ -479,8 +476,7 @@ def produce(
                 pool.submit(dispatch, key)
         out.put(("service", start, committed, failed))
     finally:
-        tasks.close()
-        directories.close()
+        service.close()
 
 
 def listen(
@@ -720,14 +716,16 @@ async def _send(
         for sheet in mine:
             futures = []
             for task_id, _, target in sheet:
-                command = RecordResult(
-                    command_id=uuid4(),
-                    department=department,
-                    task_id=UUID(task_id),
-                    at=RESULTS_AT,
-                    target=target,
-                    category="未发现问题",
-                    findings=findings(department),
+                command = RecordResult.model_validate(  # schema and command filled in
+                    {
+                        "command_id": uuid4(),
+                        "department": department,
+                        "task_id": UUID(task_id),
+                        "at": RESULTS_AT,
+                        "target": target,
+                        "category": "未发现问题",
+                        "findings": findings(department),
+                    }
                 )
                 future: asyncio.Future[Receipt] = loop.create_future()
                 waiting[command.command_id] = future
@@ -767,7 +765,7 @@ class TimedIntake(Intake):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.batches = 0
-        self.spent: Counter[str] = Counter()
+        self.spent: defaultdict[str, float] = defaultdict(float)
 
     async def handle(self, messages: Sequence[Msg]) -> None:
         self.batches += 1
@@ -801,7 +799,7 @@ class IntakeRun:
     refusals: list[str]
     batches: int
     transactions: int
-    spent: Counter[str]
+    spent: defaultdict[str, float]
     cpu: float
     """Seconds of CPU the service's process (the intake, its threads) used during the run."""
 
@@ -829,7 +827,8 @@ async def measure_intake(
     )
     departments.start()
     committer = service.tasks.commit_in_groups()
-    async with TimedIntake(server.service_url, js, service) as intake:
+    intake = TimedIntake(server.service_url, js, service)
+    async with intake:
         stop = asyncio.Event()
         running = asyncio.create_task(intake.run(stop))
         try:
@@ -991,7 +990,8 @@ def main() -> int:
         bus = NatsServer(Path(scratch) / "jetstream").start()
         try:
             print(server_facts(server))
-            service = bootstrap(database_url=server.service_url)
+            # Never settled: the dispatch process and the read models do not run in this bench.
+            service = bootstrap(load_settings(database_url=server.service_url))
             try:
                 print(f"storing about {args.events:,} events of joint tasks at work ...", end=" ")
                 started = time.perf_counter()
