@@ -59,11 +59,7 @@ class DrawSummary:
 
 def parties_of(task: Task, target: str | None = None) -> Parties:
     """Whom the task belongs to, for the permission policy; with a target, who inspects it."""
-    assigned: frozenset[str] = frozenset()
-    if target is not None:
-        for sheet in task.record_sheets:
-            if sheet.target == target:
-                assigned = frozenset(i for ids in sheet.inspectors.values() for i in ids)
+    assigned = task.inspectors_of(target) if target is not None else frozenset[str]()
     return Parties(
         lead=task.lead,
         cooperating=task.cooperating,

@@ -139,6 +139,14 @@ class GroupsMatched(Step):
     def record_sheets(self) -> tuple[RecordSheet, ...]:
         return tuple(RecordSheet.from_record(sheet) for sheet in self.sheets)
 
+    def inspectors_of(self, target: str) -> frozenset[str]:
+        """Who inspects the target: its group's inspectors of every department (none if the
+        target was not matched). Read from the groups, not the sheets, as each result asks it."""
+        group = self.matches.get(target)
+        if group is None:
+            return frozenset()
+        return frozenset(i for ids in self.groups[group].values() for i in ids)
+
     def recusals(self) -> tuple[Recusal, ...]:
         return tuple(Recusal(i, t) for i, targets in self.conflicts.items() for t in targets)
 
@@ -175,6 +183,10 @@ class Groups(TaskBase):
     @property
     def record_sheets(self) -> tuple[RecordSheet, ...]:
         return self.matching.record_sheets() if self.matching else ()
+
+    def inspectors_of(self, target: str) -> frozenset[str]:
+        """The inspectors the 一企一表 of the target names; none before the groups are matched."""
+        return self.matching.inspectors_of(target) if self.matching else frozenset()
 
     # ----------------------------------------------------------------- 6. draw inspectors
     def draw_inspectors(

@@ -609,6 +609,17 @@ def test_each_target_gets_one_group_and_one_sheet_with_every_department_s_items(
         assert all(len(ids) == 2 for ids in group.values())
 
 
+def test_who_inspects_a_target_is_whom_its_sheet_names(run: RunFactory) -> None:
+    r = run("inspectors_drawn")
+    assert r.task.inspectors_of(r.task.drawn_targets[0]) == frozenset()
+    r.match()
+    for sheet in r.task.record_sheets:
+        named = {i for ids in sheet.inspectors.values() for i in ids}
+        assert r.task.inspectors_of(sheet.target) == named and len(named) == 6
+    undrawn = next(c for c in r.population if c not in r.task.drawn_targets)
+    assert r.task.inspectors_of(undrawn) == frozenset()
+
+
 def test_a_declined_department_has_no_inspectors_and_no_items_on_the_sheets(
     run: RunFactory,
 ) -> None:
