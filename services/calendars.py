@@ -20,9 +20,11 @@ from domain.calendar import WorkCalendar
 from domain.holiday_arrangements import HolidayArrangements
 from services.actors import Actor
 from services.clock import TimeGuard
-from services.errors import NotFoundError
+from services.errors import AlreadyExistsError, NotFoundError
 from services.permissions import Action, require
 from services.store import SsjApplication
+
+WHAT = "节假日安排"
 
 
 @dataclass(frozen=True)
@@ -61,19 +63,21 @@ class Calendars(SsjApplication):
         self.base = base
         self.guard = guard
         self._calendar: WorkCalendar | None = None
+        self._loaded: HolidayArrangements | None = None
+        """The years of the log that `_calendar` was built with."""
         super().__init__(env, recorder=recorder)
 
     def _arrangements(self) -> HolidayArrangements | None:
         try:
-            return self.load(HolidayArrangements, HolidayArrangements.ID, "节假日安排")
+            return self.load(HolidayArrangements, HolidayArrangements.ID, WHAT)
         except NotFoundError:
             return None
 
     def calendar(self) -> WorkCalendar:
         """The base calendar with every year loaded into the log."""
         if self._calendar is None:
-            arrangements = self._arrangements()
-            self._calendar = arrangements.calendar(self.base) if arrangements else self.base
+            self._loaded = self._arrangements()
+            self._calendar = self._loaded.calendar(self.base) if self._loaded else self.base
         return self._calendar
 
     def refresh(self) -> WorkCalendar:
@@ -91,27 +95,36 @@ class Calendars(SsjApplication):
         """Load a year the calendar does not know; refused for a year it knows already."""
         self.guard.admit(at)
         require(actor, Action.IMPORT_CALENDAR_YEAR)
-        arrangements = self._arrangements() or HolidayArrangements(at=at)
-        year = arrangements.import_year(
-            arrangement.year,
-            arrangement.source,
-            arrangement.holidays,
-            arrangement.working_weekends,
-            arrangement.digest,
-            self.base,
-            at,
-        )
-        self.save(arrangements, **({"command_ids": [command_id]} if command_id else {}))
+
+        def load_year(arrangements: HolidayArrangements) -> WorkCalendar:
+            return arrangements.import_year(
+                arrangement.year,
+                arrangement.source,
+                arrangement.holidays,
+                arrangement.working_weekends,
+                arrangement.digest,
+                self.base,
+                at,
+            )
+
         self._calendar = None
-        return year
+        self._loaded = None
+        if self._arrangements() is None:
+            first = HolidayArrangements(at=at)
+            year = load_year(first)
+            try:
+                self.create(first, what=WHAT, command_id=command_id)
+                return year
+            except AlreadyExistsError:
+                pass  # another office loaded the first year meanwhile: add this one to it
+        return self.change(HolidayArrangements, HolidayArrangements.ID, WHAT, load_year, command_id)
 
     def year(self, actor: Actor, year: int) -> YearView:
         require(actor, Action.READ_CALENDAR)
         calendar = self.calendar()
         if year not in calendar.years:
             raise NotFoundError("工作日历", f"{year} 年（已收录 {_years(calendar.years)}）")
-        arrangements = self._arrangements()
-        loaded = arrangements.years.get(year) if arrangements else None
+        loaded = self._loaded.years.get(year) if self._loaded else None
         first, last = date(year, 1, 1), date(year, 12, 31)
         days = [date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1)]
         return YearView(

@@ -222,6 +222,13 @@ class Directories(SsjApplication):
         directory = self.inspector_directory(department, position)
         return Pool(department, directory.version, directory.pool(day))
 
+    def recusals_now(self, departments: Iterable[str]) -> tuple[dict[str, int], list[Recusal]]:
+        """Each department's directory as it stands, read once: its version, and its declared
+        recusals, which a match records with that version so an auditor can read them again."""
+        directories = {d: self.inspector_directory(d) for d in departments}
+        positions = {d: directory.version for d, directory in directories.items()}
+        return positions, [r for directory in directories.values() for r in directory.recusals()]
+
     def recusals(self, positions: dict[str, int]) -> list[Recusal]:
         """Declared recusals of the given departments, each as of the given directory version."""
         return [

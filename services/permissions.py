@@ -174,7 +174,8 @@ class Parties:
     lead: str | None = None
     cooperating: tuple[str, ...] = ()
     received: tuple[str, ...] = ()
-    """Cooperating departments the task was dispatched to."""
+    """Cooperating departments the task was dispatched to, or is held for until the calendar
+    knows the deadline's year: they see it waiting."""
     participating: tuple[str, ...] = ()
     """The lead and the cooperating departments that confirmed: their inspectors inspect."""
     assigned: frozenset[str] = field(default_factory=frozenset)

@@ -63,7 +63,7 @@ def parties_of(task: Task, target: str | None = None) -> Parties:
     return Parties(
         lead=task.lead,
         cooperating=task.cooperating,
-        received=tuple(task.dispatches),
+        received=(*task.dispatches, *task.held_dispatches),
         participating=task.participating,
         assigned=assigned,
     )
@@ -169,8 +169,8 @@ class Tasks(Fieldwork, SsjApplication):
             require(actor, Action.REGISTER_PLAN, Parties(lead=definition.lead))
         plan_id = Plan.id_for(department, year, title)
         tasks = [Task.plan(plan_id, n, d, at) for n, d in enumerate(definitions, start=1)]
-        for task in tasks:
-            self.directories.target_directory(task.definition.directory_id)
+        for directory_id in {d.directory_id for d in definitions}:
+            self.directories.target_directory(directory_id)  # NotFoundError names a wrong one
         rows = [{"number": t.number, "name": t.name, "task_id": str(t.id)} for t in tasks]
         plan = Plan.register(department, year, title, document, rows, at)
         self.create(plan, *tasks, what="抽查工作计划", command_id=command_id)
@@ -303,27 +303,21 @@ class Tasks(Fieldwork, SsjApplication):
     def draw_inspectors(
         self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
     ) -> tuple[tuple[str, ...], ...]:
-        require(actor, Action.DRAW_INSPECTORS, parties_of(self._load(task_id)))
-        department = actor.speaks_for
-        pool = self.directories.pool(department, local_day(at))
-        return self._change(
-            actor,
-            Action.DRAW_INSPECTORS,
-            task_id,
-            lambda t: t.draw_inspectors(department, pool.inspectors, pool.position, at),
-            at,
-            command_id,
-        )
+        department = department_of(actor)
+
+        def draw_from_pool(task: Task) -> tuple[tuple[str, ...], ...]:
+            # Read once the policy has let the actor in: an outsider learns nothing of the pool.
+            pool = self.directories.pool(department, local_day(at))
+            return task.draw_inspectors(department, pool.inspectors, pool.position, at)
+
+        return self._change(actor, Action.DRAW_INSPECTORS, task_id, draw_from_pool, at, command_id)
 
     def match_groups(
         self, actor: Actor, task_id: UUID, *, at: datetime, command_id: UUID | None = None
     ) -> dict[str, int]:
         task = self._load(task_id)
         require(actor, Action.MATCH_GROUPS, parties_of(task))
-        positions = {
-            d: self.directories.inspector_directory(d).version for d in task.inspector_draws
-        }
-        recusals = self.directories.recusals(positions)
+        positions, recusals = self.directories.recusals_now(task.inspector_draws)
         names = self.directories.target_names(task.definition.directory_id, task.drawn_targets)
         return self._change(
             actor,
@@ -343,17 +337,13 @@ class Tasks(Fieldwork, SsjApplication):
         at: datetime,
         command_id: UUID | None = None,
     ) -> None:
-        require(actor, Action.FILE_GROUPING, parties_of(self._load(task_id)))
-        department = actor.speaks_for
-        contacts = self.directories.contacts(department)
-        self._change(
-            actor,
-            Action.FILE_GROUPING,
-            task_id,
-            lambda t: t.file_grouping(department, contacts, vehicles, at),
-            at,
-            command_id,
-        )
+        department = department_of(actor)
+
+        def file_with_contacts(task: Task) -> None:
+            contacts = self.directories.contacts(department)
+            task.file_grouping(department, contacts, vehicles, at)
+
+        self._change(actor, Action.FILE_GROUPING, task_id, file_with_contacts, at, command_id)
 
 
 __all__ = ["CommitSummary", "DrawSummary", "NotFoundError", "PlanSummary", "Tasks", "parties_of"]

@@ -102,6 +102,11 @@ class TaskBase:
         return (self.lead, *confirmed)
 
     @property
+    def unanswered(self) -> tuple[str, ...]:
+        """The cooperating departments that have neither confirmed nor declined."""
+        return tuple(d for d in self.cooperating if d not in self.answers)
+
+    @property
     def matches(self) -> dict[str, int]:
         return dict(self.matching.matches) if self.matching else {}
 

@@ -116,10 +116,6 @@ class Coordination(TaskBase):
     results: dict[tuple[str, str], ResultRecorded | ResultCorrected]
     publication: ResultsPublished | None
 
-    @property
-    def unanswered(self) -> tuple[str, ...]:
-        return tuple(d for d in self.cooperating if d not in self.answers)
-
     # ----------------------------------------------------------------- 4. dispatch
     def dispatch(self, department: str, calendar: WorkCalendar, at: datetime) -> bool:
         """派发, with a deadline counted from the day it goes out; held if that deadline falls in

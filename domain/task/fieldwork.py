@@ -289,7 +289,7 @@ class Fieldwork(TaskBase):
         missing = self.missing_results()
         if missing:
             raise ResultsMissingError("、".join(f"{d}/{t}" for d, t in missing))
-        names = {sheet.target: sheet.name for sheet in matching.record_sheets()}
+        names = {str(sheet["target"]): str(sheet["name"]) for sheet in matching.sheets}
         entries = [
             {
                 "target": target,

@@ -226,9 +226,8 @@ class Groups(TaskBase):
         self._require_drawn()
         if self.matching is not None:
             raise GroupsAlreadyMatchedError(self.name)
-        unanswered = [d for d in self.cooperating if d not in self.answers]
-        if unanswered:
-            raise ConfirmationPendingError("、".join(unanswered))
+        if self.unanswered:
+            raise ConfirmationPendingError("、".join(self.unanswered))
         undrawn = [d for d in self.participating if d not in self.inspector_draws]
         if undrawn:
             raise InspectorsNotDrawnError("、".join(undrawn))

@@ -85,6 +85,10 @@ def test_a_draw_on_new_years_eve_holds_both_dispatches_and_says_why(
     ]
     assert service.read_models.awaiting(2027) == [year_end]
     assert service.queries.faults(OFFICE).items == ()  # waiting is not a failure
+    # A department the task waits for reads it, from the read models and as stored alike.
+    police = department("police")
+    assert service.queries.task(police, year_end).task_id == year_end
+    assert service.tasks.task(police, year_end).id == year_end
 
 
 def test_every_other_command_keeps_working_while_the_task_waits(
@@ -157,3 +161,23 @@ def test_a_year_the_library_knows_is_never_loaded_from_a_file(
         service.calendars.import_year(OFFICE, read_year_file(again), at=clock.now())
 
     assert "chinese-calendar" in str(refused.value)
+
+
+def test_two_offices_load_two_years_and_each_service_counts_on_both(
+    store: Store, service: Service, tmp_path: Path, clock: ManualClock
+) -> None:
+    later = tmp_path / "2028.json"
+    later.write_text(
+        '{"year": 2028, "source": "测试数据（虚构）", "holidays": ["2028-01-03"],'
+        ' "working_weekends": []}',
+        "utf-8",
+    )
+    other = service if store.kind == "memory" else store.open(clock)
+
+    service.calendars.import_year(OFFICE, read_year_file(TEST_2027), at=clock.now())
+    other.calendars.import_year(OFFICE, read_year_file(later), at=clock.now())
+
+    for each in (service, other):
+        assert {2027, 2028} <= set(each.calendars.refresh().years)
+        assert each.calendars.year(OFFICE, 2028).holidays == (date(2028, 1, 3),)
+        assert each.calendars.year(OFFICE, 2027).loaded_at == clock.now()
