@@ -1,4 +1,4 @@
-"""`ssj bus …`, `ssj dept …` and `ssj worker`: the service and the departments over NATS.
+"""`ssj bus …`, `ssj office …` and `ssj worker` over NATS, and what `ssj dept …` shares with them.
 
 The rest of `ssj` works on the event store directly; these commands need only SSJ_NATS_URL (and
 SSJ_NATS_USER / SSJ_NATS_PASSWORD where the server asks for a login, see deploy/nats/). A
@@ -9,7 +9,7 @@ which case the exit status is 1.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -18,7 +18,12 @@ from adapters.cli.context import cli
 from adapters.cli.words import department_code, dept, when
 
 if TYPE_CHECKING:
-    from adapters.nats.messages import Escalation
+    from datetime import date, datetime
+    from uuid import UUID
+
+    from nats.aio.client import Client
+
+    from adapters.nats.messages import DeptNotice, Escalation
 
 # The NATS client and the message models load when a bus command runs, not for `ssj --help`.
 DEFAULT_TIMEOUT = 10.0
@@ -29,12 +34,6 @@ T = TypeVar("T")
 bus_app = typer.Typer(
     rich_markup_mode=None, help="NATS 消息总线：流与消费者、服务器配置", no_args_is_help=True
 )
-dept_app = typer.Typer(
-    rich_markup_mode=None,
-    help="部门经消息总线收发：接收任务通知，发送确认、结果等命令并等待回执",
-    no_args_is_help=True,
-)
-
 office_app = typer.Typer(
     rich_markup_mode=None, help="双随机办经消息总线接收逾期上报", no_args_is_help=True
 )
@@ -54,6 +53,9 @@ TimeoutOption = Annotated[float, typer.Option("--timeout", help="等待回执的
 FindingOption = Annotated[
     list[str] | None, typer.Option("--finding", help="事项编号=检查情况，可多次")
 ]
+LimitOption = Annotated[int | None, typer.Option("--limit", help="收到这么多条后停止", min=1)]
+OnceOption = Annotated[bool, typer.Option("--once", help="只读取已在等待的消息，读完即停止")]
+WaitOption = Annotated[float, typer.Option("--wait", help="每次等待新消息的秒数", min=0.1)]
 
 COMMANDS = {
     "confirm": "确认任务",
@@ -168,44 +170,93 @@ def worker() -> None:
     typer.echo("ssj worker 已停止")
 
 
-# ---------------------------------------------------------------------------- ssj office
-def escalation_line(escalation: Escalation) -> str:
-    from adapters.cli.dept_commands import NOTICES
+# ---------------------------------------------------------------------------- listening
+NOTICES = {
+    "dispatched": "派发任务",
+    "dispatch_held": "派发暂缓",
+    "sheets": "一企一表",
+    "confirmation_overdue": "确认逾期",
+    "result_overdue": "结果录入逾期",
+    "results_deadline_held": "结果录入期限暂缓",
+}
+"""What a department notice or an office escalation is about, by its `kind`."""
 
-    what = NOTICES.get(escalation.kind, escalation.kind).split("，")[0]
+ESCALATED = {"dispatch_held", "confirmation_overdue", "result_overdue"}
+"""The notices services/feeds.py sends the office as well: the department is told so."""
+
+
+def _head(at: datetime, task: UUID, what: str, deadline: date | None, year: int | None) -> str:
+    # A held dispatch or results deadline has no date yet: what it waits for is the calendar.
+    if deadline is not None:
+        what += f"（期限 {deadline}）"
+    elif year is not None:
+        from services.task_views import awaiting_calendar
+
+        what += f"（{awaiting_calendar(year)}）"
+    return f"{when(at)}  任务 {task}  {what}"
+
+
+def notice_lines(notice: DeptNotice) -> list[str]:
+    what = NOTICES.get(notice.kind, notice.kind)
+    if notice.kind == "dispatched" and notice.deadline is not None:
+        head = _head(
+            notice.at, notice.task_id, f"{what}，请于 {notice.deadline} 前确认", None, None
+        )
+    else:
+        told = "，已上报双随机办" if notice.kind in ESCALATED else ""
+        head = _head(notice.at, notice.task_id, what + told, notice.deadline, notice.year)
+    lines = [head]
+    if notice.targets:
+        lines.append(f"  检查对象 {len(notice.targets)} 个：{'、'.join(notice.targets)}")
+    for sheet in notice.sheets:
+        inspectors = "、".join(sheet.inspectors)
+        items = "、".join(f"{item.code} {item.name}" for item in sheet.items)
+        lines.append(
+            f"  第 {sheet.group + 1} 组  {sheet.target} {sheet.name}"
+            f"  检查人员：{inspectors or '无'}  事项：{items or '无'}"
+        )
+    return lines
+
+
+def escalation_line(escalation: Escalation) -> str:
+    what = dept(escalation.department) + NOTICES.get(escalation.kind, escalation.kind)
     target = f"  检查对象 {escalation.target}" if escalation.target else ""
     return (
-        f"{when(escalation.at)}  任务 {escalation.task_id}  {dept(escalation.department)}"
-        f"{what}（期限 {escalation.deadline}）{target}"
+        _head(escalation.at, escalation.task_id, what, escalation.deadline, escalation.year)
+        + target
     )
 
 
-@office_app.command("escalations")
-def office_escalations(
-    limit: Annotated[int | None, typer.Option("--limit", help="收到这么多条后停止", min=1)] = None,
-    once: Annotated[bool, typer.Option("--once", help="只读取已在等待的消息，读完即停止")] = False,
-    wait: Annotated[float, typer.Option("--wait", help="每次等待新消息的秒数", min=0.1)] = 5.0,
+def follow(
+    name: str,
+    department: str | None,
+    feed: Callable[[Client], AsyncGenerator[T, None]],
+    lines: Callable[[T], list[str]],
+    *,
+    banner: str,
+    limit: int | None,
+    once: bool,
 ) -> None:
-    """接收各部门的逾期上报（确认逾期、结果录入逾期），逐条显示；以 office 用户连接。"""
-
-    from adapters.nats.client import escalations
+    """Show a durable feed message by message (each is acked only once shown) until Ctrl-C, or
+    `limit` messages, or with `once` until nothing is waiting, then say how many."""
     from adapters.nats.connect import connect_with
 
     async def listen() -> int:
-        nc = await connect_with(cli.settings, "ssj office")
+        nc = await connect_with(cli.settings, name, department)
         count = 0
         try:
-            feed = escalations(nc, timeout=wait, limit=limit, until_idle=once)
-            async with contextlib.aclosing(feed):
-                async for escalation in feed:
-                    typer.echo(escalation_line(escalation))
+            items = feed(nc)
+            async with contextlib.aclosing(items):
+                async for item in items:
+                    for line in lines(item):
+                        typer.echo(line)
                     count += 1
         finally:
             await nc.close()
         return count
 
     if not once and limit is None:
-        typer.echo("正在接收逾期上报，Ctrl-C 停止")
+        typer.echo(banner)
     try:
         count = run_async(listen())
     except KeyboardInterrupt:
@@ -213,3 +264,22 @@ def office_escalations(
         return
     if once:
         typer.echo(f"共 {count} 条")
+
+
+# ---------------------------------------------------------------------------- ssj office
+@office_app.command("escalations")
+def office_escalations(
+    limit: LimitOption = None, once: OnceOption = False, wait: WaitOption = 5.0
+) -> None:
+    """接收各部门的逾期上报（确认逾期、结果录入逾期）及待补充工作日历而暂缓的派发与结果录入期限，逐条显示；以 office 用户连接。"""
+    from adapters.nats.client import escalations
+
+    follow(
+        "ssj office",
+        None,
+        lambda nc: escalations(nc, timeout=wait, limit=limit, until_idle=once),
+        lambda escalation: [escalation_line(escalation)],
+        banner="正在接收逾期上报，Ctrl-C 停止",
+        limit=limit,
+        once=once,
+    )

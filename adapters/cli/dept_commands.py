@@ -4,7 +4,6 @@ it must see and do."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -19,20 +18,30 @@ from adapters.cli.bus import (
     AtOption,
     DeptOption,
     FindingOption,
+    LimitOption,
+    OnceOption,
     TargetArg,
     TaskArg,
     TimeoutOption,
-    dept_app,
+    WaitOption,
+    follow,
+    notice_lines,
     run_async,
 )
 from adapters.cli.context import cli
-from adapters.cli.words import department_code, dept, parse_at, parse_date, parse_findings, when
+from adapters.cli.words import department_code, dept, parse_at, parse_date, parse_findings
 
 if TYPE_CHECKING:
     from adapters.nats.client import DepartmentClient, FeedItem
-    from adapters.nats.messages import DeptNotice, Receipt
+    from adapters.nats.messages import Receipt
 
 T = TypeVar("T")
+
+dept_app = typer.Typer(
+    rich_markup_mode=None,
+    help="部门经消息总线收发：接收任务通知，发送确认、结果等命令并等待回执",
+    no_args_is_help=True,
+)
 
 
 # ---------------------------------------------------------------------------- ssj dept
@@ -221,14 +230,6 @@ def dept_follow_up_close(
 
 
 # ---------------------------------------------------------------------------- ssj dept listen
-NOTICES = {
-    "dispatched": "派发任务",
-    "sheets": "一企一表",
-    "confirmation_overdue": "确认逾期，已上报双随机办",
-    "result_overdue": "结果录入逾期，已上报双随机办",
-}
-
-
 def feed_lines(item: FeedItem) -> list[str]:
     from adapters.nats.messages import Receipt
 
@@ -237,51 +238,23 @@ def feed_lines(item: FeedItem) -> list[str]:
     return notice_lines(item)
 
 
-def notice_lines(notice: DeptNotice) -> list[str]:
-    head = f"{when(notice.at)}  任务 {notice.task_id}  {NOTICES.get(notice.kind, notice.kind)}"
-    if notice.kind == "dispatched" and notice.deadline is not None:
-        head += f"，请于 {notice.deadline} 前确认"
-    elif notice.deadline is not None:
-        head += f"（期限 {notice.deadline}）"
-    lines = [head]
-    if notice.targets:
-        lines.append(f"  检查对象 {len(notice.targets)} 个：{'、'.join(notice.targets)}")
-    for sheet in notice.sheets:
-        inspectors = "、".join(sheet.inspectors)
-        items = "、".join(f"{item.code} {item.name}" for item in sheet.items)
-        lines.append(
-            f"  第 {sheet.group + 1} 组  {sheet.target} {sheet.name}"
-            f"  检查人员：{inspectors or '无'}  事项：{items or '无'}"
-        )
-    return lines
-
-
 @dept_app.command("listen")
 def dept_listen(
     department: DeptOption,
-    limit: Annotated[int | None, typer.Option("--limit", help="收到这么多条后停止", min=1)] = None,
-    once: Annotated[bool, typer.Option("--once", help="只读取已在等待的消息，读完即停止")] = False,
-    wait: Annotated[float, typer.Option("--wait", help="每次等待新消息的秒数", min=0.1)] = 5.0,
+    limit: LimitOption = None,
+    once: OnceOption = False,
+    wait: WaitOption = 5.0,
 ) -> None:
     """接收本部门的任务通知与回执，逐条显示，直到 Ctrl-C；每条显示后才确认收到。"""
+    from adapters.nats.client import DepartmentClient
+
     code = department_code(department)
-
-    async def listen(client: DepartmentClient) -> int:
-        count = 0
-        feed = client.listen(timeout=wait, limit=limit, until_idle=once)
-        async with contextlib.aclosing(feed):
-            async for item in feed:
-                for line in feed_lines(item):
-                    typer.echo(line)
-                count += 1
-        return count
-
-    if not once and limit is None:
-        typer.echo(f"正在接收{dept(code)}的消息，Ctrl-C 停止")
-    try:
-        count = with_department(code, listen)
-    except KeyboardInterrupt:
-        typer.echo("已停止接收")
-        return
-    if once:
-        typer.echo(f"共 {count} 条")
+    follow(
+        f"ssj dept {code}",
+        code,
+        lambda nc: DepartmentClient(nc, code).listen(timeout=wait, limit=limit, until_idle=once),
+        feed_lines,
+        banner=f"正在接收{dept(code)}的消息，Ctrl-C 停止",
+        limit=limit,
+        once=once,
+    )

@@ -1,5 +1,6 @@
 """`ssj`: run 双随机、一公开 inspections from the command line, on the event store (embedded
-SQLite, or PostgreSQL), and over the NATS bus (`ssj bus`, `ssj dept`, `ssj worker`: cli/bus.py).
+SQLite, or PostgreSQL), and over the NATS bus (`ssj bus`, `ssj office`, `ssj worker`: cli/bus.py;
+`ssj dept`: cli/dept_commands.py).
 
 Each command module imports what its work needs when it runs, so that `ssj --help` loads
 nothing but the commands' names."""
@@ -10,11 +11,11 @@ import atexit
 
 import typer
 
-from adapters.cli import dept_commands  # noqa: F401  (registers `ssj dept …`)
 from adapters.cli.audit_commands import audit_app, db_app
-from adapters.cli.bus import bus_app, dept_app, office_app, worker
+from adapters.cli.bus import bus_app, office_app, worker
 from adapters.cli.calendar_commands import calendar_app
 from adapters.cli.context import DbOption, cli, run
+from adapters.cli.dept_commands import dept_app
 from adapters.cli.directory_commands import directory_app
 from adapters.cli.task_commands import plan_app, task_app
 from adapters.cli.view_commands import register_views

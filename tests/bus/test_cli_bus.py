@@ -15,6 +15,7 @@ from click.testing import Result
 from nats.aio.client import Client
 from typer.testing import CliRunner
 
+from adapters.cli.bus import escalation_line, notice_lines
 from adapters.cli.main import app
 from adapters.nats.connect import connect
 from adapters.nats.messages import (
@@ -226,3 +227,35 @@ async def test_office_escalations_once_prints_each_passed_deadline_and_acks_it(
         "共 1 条",
     ]
     assert again.output.splitlines() == ["共 0 条"]
+
+
+def test_a_held_dispatch_names_the_calendar_it_waits_for_on_both_screens() -> None:
+    common = {"position": 12, "task_id": UUID(TASK), "department": "fire", "year": 2024}
+    at = datetime(2023, 12, 29, 1, 0, tzinfo=UTC)
+    notice = DeptNotice(id="ssj:12:fire", kind="dispatch_held", at=at, **common)
+    escalation = Escalation(id="ssj:12:office", kind="dispatch_held", at=at, **common)
+
+    assert notice_lines(notice) == [
+        f"2023-12-29 09:00  任务 {TASK}  派发暂缓，已上报双随机办（待补充 2024 年工作日历）"
+    ]
+    assert escalation_line(escalation) == (
+        f"2023-12-29 09:00  任务 {TASK}  消防救援大队派发暂缓（待补充 2024 年工作日历）"
+    )
+
+
+def test_a_held_results_deadline_tells_the_office_which_target_waits() -> None:
+    held = Escalation(
+        id="ssj:30:office",
+        position=30,
+        task_id=UUID(TASK),
+        department="fire",
+        kind="results_deadline_held",
+        target=TARGET,
+        year=2024,
+        at=datetime(2023, 12, 29, 7, 0, tzinfo=UTC),
+    )
+
+    assert escalation_line(held) == (
+        f"2023-12-29 15:00  任务 {TASK}  消防救援大队结果录入期限暂缓（待补充 2024 年工作日历）"
+        f"  检查对象 {TARGET}"
+    )
