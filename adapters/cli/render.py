@@ -128,17 +128,6 @@ def describe_event(event: Any) -> str:
     return kind
 
 
-def event_line(event: Any) -> str:
-    """A task's event on its page: version, business moment (Beijing time), what happened."""
-    from services.audit import fields_of
-    from services.log import event_name
-    from services.stored import HistoryEntry
-
-    return history_line(
-        HistoryEntry(event.originator_version, event_name(event), event.timestamp, fields_of(event))
-    )
-
-
 def history_line(entry: HistoryEntry) -> str:
     at = entry.fields.get("at", entry.recorded_at.isoformat())
     return f"  #{entry.version:<3} {str(at)[:16].replace('T', ' ')}  {describe(entry.type, entry.fields)}"
