@@ -37,7 +37,7 @@ MOST_LISTED = 10
 AGGREGATE_NAMES = {
     "Task": "抽查任务",
     "Plan": "抽查工作计划",
-    "TargetDirectory": "检查对象名录库",
+    "TargetDirectory": "抽查对象名录库",
     "InspectorDirectory": "执法检查人员名录库",
     "HolidayArrangements": "节假日安排",
 }

@@ -68,7 +68,7 @@ class Action(StrEnum):
 
 
 _LABELS = {
-    Action.OPEN_TARGET_DIRECTORY: "新建检查对象名录库",
+    Action.OPEN_TARGET_DIRECTORY: "新建抽查对象名录库",
     Action.REGISTER_TARGETS: "导入检查对象",
     Action.UPDATE_TARGETS: "更新检查对象",
     Action.OPEN_INSPECTOR_DIRECTORY: "新建执法检查人员名录库",

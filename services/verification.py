@@ -215,7 +215,7 @@ class DrawVerifier:
         )
         if rebuilt.position != e.directory_position:
             raise _ShortHistory(
-                f"检查对象名录库 {committed.directory_id} 只能重建到第 {rebuilt.position} 版，"
+                f"抽查对象名录库 {committed.directory_id} 只能重建到第 {rebuilt.position} 版，"
                 f"抽取依据的是第 {e.directory_position} 版：其后的事件已被删除或无法读取"
             )
         population = rebuilt.members

@@ -254,7 +254,7 @@ def test_a_directory_cut_short_under_a_draw_is_a_finding_of_each_task_drawn_from
     for difference in draws.differences:
         assert isinstance(difference, Unverifiable)
         assert str(difference).endswith(
-            f"事件 TargetsDrawn #3 无法核验：检查对象名录库 {joint.directory_id} 只能重建到第 1 版，"
+            f"事件 TargetsDrawn #3 无法核验：抽查对象名录库 {joint.directory_id} 只能重建到第 1 版，"
             "抽取依据的是第 2 版：其后的事件已被删除或无法读取"
         )
     assert draws.inspector_draws == 3 and draws.matchings == 1
