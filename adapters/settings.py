@@ -9,6 +9,8 @@ from platformdirs import user_data_path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.clock import DEFAULT_TOLERANCE
+
 
 def default_db_path() -> Path:
     return user_data_path("ssj", appauthor=False) / "ssj.db"
@@ -39,7 +41,7 @@ class Settings(BaseSettings):
         description="Extra working-day calendar files (SSJ_CALENDAR_DIR), beside the packaged ones",
     )
     clock_tolerance: timedelta = Field(
-        default=timedelta(minutes=5),
+        default=DEFAULT_TOLERANCE,
         description="SSJ_CLOCK_TOLERANCE: how far ahead of this machine's clock a command's time "
         "may be (seconds, or ISO 8601 such as PT5M), for clocks that differ a little; later is "
         "refused",
