@@ -17,6 +17,9 @@ from adapters.clock import SystemClock
 from adapters.settings import Settings
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from adapters.postgres.urls import PgUrl
     from domain.calendar import WorkCalendar
     from services.audit import Auditor
     from services.calendars import Calendars
@@ -35,20 +38,6 @@ def load_settings(**overrides: Any) -> Settings:
     return Settings.model_validate({**settings.model_dump(), **given}) if given else settings
 
 
-def store_env(settings: Settings, memory: bool = False) -> dict[str, str]:
-    if memory:
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    if settings.database_url is not None:
-        from adapters.postgres.connect import check_reachable
-        from adapters.postgres.urls import PgUrl
-
-        url = PgUrl.parse(settings.database_url, "SSJ_DATABASE_URL")
-        check_reachable(url, "SSJ_DATABASE_URL")
-        return url.eventsourcing_env(settings.database_schema)
-    settings.db.parent.mkdir(parents=True, exist_ok=True)
-    return {"PERSISTENCE_MODULE": "eventsourcing.sqlite", "SQLITE_DBNAME": str(settings.db)}
-
-
 class Service:
     """Everything one process of the service uses, each part built on first use."""
 
@@ -65,11 +54,34 @@ class Service:
         self.clock: Clock = clock or SystemClock()
         self._calendar = calendar
         self.closed = False
+        self.pg_url: PgUrl | None = None
+        """The PostgreSQL store's address, when the settings name one (and not `memory`)."""
+        if settings.database_url is not None and not memory:
+            from adapters.postgres.urls import PgUrl
+
+            self.pg_url = PgUrl.parse(settings.database_url, "SSJ_DATABASE_URL")
+
+    @cached_property
+    def sqlite_file(self) -> Path:
+        """The embedded store's file, its directory made on first use (by the write side or the
+        read models, whichever comes first)."""
+        self.settings.db.parent.mkdir(parents=True, exist_ok=True)
+        return self.settings.db
 
     # ------------------------------------------------------------------ the write side
     @cached_property
     def env(self) -> dict[str, str]:
-        return store_env(self.settings, self.memory)
+        if self.memory:
+            return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        if self.pg_url is not None:
+            from adapters.postgres.connect import check_reachable
+
+            check_reachable(self.pg_url, "SSJ_DATABASE_URL")
+            return self.pg_url.eventsourcing_env(self.settings.database_schema)
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(self.sqlite_file),
+        }
 
     @cached_property
     def guard(self) -> TimeGuard:
@@ -116,8 +128,7 @@ class Service:
 
         if self.memory:
             return SqliteReadModels(":memory:", lambda: self.tasks)
-        self.settings.db.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteReadModels(self.settings.db, lambda: self.tasks)
+        return SqliteReadModels(self.sqlite_file, lambda: self.tasks)
 
     @cached_property
     def queries(self) -> Queries:
@@ -173,9 +184,4 @@ def bootstrap(
     """The service on the store the settings name: PostgreSQL when `database_url` is set, else
     the SQLite file `db`; with `memory`, everything stays in memory (tests). A URL that is not
     one is refused at once; a store that cannot be reached, on first use; both name the setting."""
-    settings = settings or load_settings()
-    if settings.database_url is not None and not memory:
-        from adapters.postgres.urls import PgUrl
-
-        PgUrl.parse(settings.database_url, "SSJ_DATABASE_URL")
-    return Service(settings, memory=memory, clock=clock, calendar=calendar)
+    return Service(settings or load_settings(), memory=memory, clock=clock, calendar=calendar)

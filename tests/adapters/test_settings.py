@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from typer.testing import CliRunner
 
@@ -41,3 +43,14 @@ def test_migrate_without_the_owners_url_says_which_setting_is_missing() -> None:
 
     assert result.exit_code == 2
     assert "SSJ_ADMIN_DATABASE_URL" in result.output
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_first_run_makes_the_embedded_stores_directory(command: str, tmp_path: Path) -> None:
+    db = tmp_path / "not" / "yet" / "ssj.db"
+    result = CliRunner().invoke(
+        app, ["--db", str(db), *COMMANDS[command]], env={"SSJ_DATABASE_URL": None}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert db.is_file()
