@@ -28,14 +28,8 @@ from typing import Any
 
 import asyncpg
 
-from adapters.postgres.checkpoints import (
-    Checkpoint,
-    check_marks,
-    checkpoint,
-    connect,
-    issued,
-    remembered,
-)
+from adapters.postgres.checkpoints import Checkpoint, check_marks, checkpoint, issued, remembered
+from adapters.postgres.connect import connect
 from services.integrity import Damage, Finding, positions_text
 
 GENESIS = bytes(32)
@@ -92,11 +86,6 @@ class ChainReport:
     @property
     def ok(self) -> bool:
         return not self.findings
-
-    @property
-    def first_mismatch(self) -> int | None:
-        """The first position where the log and its chain part."""
-        return min((f.position for f in self.findings), default=None)
 
     def describe(self) -> str:
         marks = f"核对检查点 {self.checkpoints} 个" + (
@@ -321,7 +310,10 @@ async def _verify(
     report.head = walk.recomputed.hex()
     report.checkpoints = len(marks)
     report.outside = len(published)
-    report.findings = walk.findings() + check_marks(walk, marks, last_issued, seen)
+    # Positions only ever grow in the walk, so the last seen is never before the last event.
+    report.findings = walk.findings() + check_marks(
+        marks, walk.heads, set(walk.deleted), report.position, walk.last_seen, last_issued, seen
+    )
     report.findings.sort(key=lambda f: f.position)
     return report
 

@@ -5,18 +5,14 @@ every other trace of a position (the relay's, the read models', the command ids'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 import asyncpg
 
-from adapters.postgres.urls import PgUrl
+from adapters.postgres.connect import connect
 from services.integrity import Damage, Finding, positions_text
-
-if TYPE_CHECKING:
-    from adapters.postgres.chain import _Walk
 
 
 @dataclass(frozen=True)
@@ -34,23 +30,15 @@ class Checkpoint:
         return f"{self.position}:{self.head}"
 
 
-async def connect(database_url: str) -> asyncpg.Connection:
-    return await asyncpg.connect(**PgUrl.parse(database_url, "SSJ_DATABASE_URL").asyncpg_kwargs())
-
-
 async def remembered(connection: asyncpg.Connection, schema: str) -> list[tuple[str, int]]:
     """Positions the service's own bookkeeping has seen: each once held an event."""
-    sources = (
-        ("ssj_relay", "SELECT max(position) FROM {t}", "中继"),
-        ("ssj_rm_positions", "SELECT max(position) FROM {t}", "读模型"),
-        ("ssj_commands", "SELECT max(position) FROM {t}", "指令记录"),
-    )
+    sources = (("ssj_relay", "中继"), ("ssj_rm_positions", "读模型"), ("ssj_commands", "指令记录"))
     found = []
-    for table, query, name in sources:
+    for table, name in sources:
         qualified = f'"{schema}".{table}'
         if await connection.fetchval("SELECT to_regclass($1)", qualified) is None:
             continue
-        position = await connection.fetchval(query.format(t=qualified))
+        position = await connection.fetchval(f"SELECT max(position) FROM {qualified}")
         if position:
             found.append((name, int(position)))
     return found
@@ -68,16 +56,23 @@ async def issued(connection: asyncpg.Connection, schema: str) -> int:
 
 
 def check_marks(
-    walk: _Walk, marks: Sequence[Checkpoint], issued: int, remembered: list[tuple[str, int]]
+    marks: Sequence[Checkpoint],
+    heads: Mapping[int, bytes],
+    deleted: Collection[int],
+    last: int,
+    end: int,
+    issued: int,
+    remembered: list[tuple[str, int]],
 ) -> list[Finding]:
+    """Every checkpoint and every remembered position against the chain as read: `heads`, the
+    head recomputed at each checkpoint's position that holds an event; `deleted`, the positions
+    found with a link and no event; `last`, the last position holding an event; `end`, the last
+    holding an event or a link."""
     found = []
-    last = walk.report.position
-    end = max(walk.last_seen, last)
     furthest = max((m.position for m in marks if end < m.position <= issued), default=0)
-    deleted = set(walk.deleted)
     for mark in marks:
         where = f"{mark.source} {mark.position}:{mark.head[:16]}…"
-        recomputed = walk.heads.get(mark.position)
+        recomputed = heads.get(mark.position)
         if recomputed is not None:
             if recomputed.hex() != mark.head:
                 found.append(

@@ -1,7 +1,10 @@
-"""Refuse to start against a server that is not there, naming the setting that points at it."""
+"""Connections to the service's database: refusing to start against a server that is not there,
+naming the setting that points at it, and the asyncpg connection the audit chain is read and
+checkpointed through."""
 
 from __future__ import annotations
 
+import asyncpg
 import psycopg
 
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
@@ -15,3 +18,7 @@ def check_reachable(url: PgUrl, setting: str) -> None:
         raise DatabaseSettingError(
             f"{setting}: 无法连接 {url.host}:{url.port}/{url.dbname}（{reason}）"
         ) from None
+
+
+async def connect(database_url: str) -> asyncpg.Connection:
+    return await asyncpg.connect(**PgUrl.parse(database_url, "SSJ_DATABASE_URL").asyncpg_kwargs())
