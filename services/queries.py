@@ -11,7 +11,7 @@ from datetime import date
 from uuid import UUID
 
 from domain.errors import InvalidValueError
-from services.actors import Actor
+from services.actors import Actor, Role
 from services.errors import NotFoundError
 from services.ledger import LedgerRow
 from services.permissions import Action, Parties, departments_seen, require
@@ -68,6 +68,12 @@ class Queries:
             raise NotFoundError("抽查任务", f"{reference}（{why}）")
         return found[0]
 
+    def role_in(self, department: str, task_id: UUID) -> Role:
+        """How a department takes part in a task, for fronts that know only the department; as
+        `Tasks.role_in` answers from the store. The policy still decides what the role may read."""
+        view = self.read_models.task_view(task_id)
+        return Role.LEAD if view is not None and view.lead == department else Role.COOPERATING
+
     def inbox(
         self,
         actor: Actor,
@@ -92,6 +98,11 @@ class Queries:
         """What the service's processes could not do, task by task: the office follows it up."""
         require(actor, Action.READ_ESCALATIONS)
         return self.read_models.faults(limit, after)
+
+    def awaiting(self, actor: Actor, year: int) -> list[UUID]:
+        """The tasks whose deadlines wait for a year's calendar: the office loads that year."""
+        require(actor, Action.READ_ESCALATIONS)
+        return self.read_models.awaiting(year)
 
     # ------------------------------------------------------------------ the public register
     def register(

@@ -33,12 +33,13 @@ def calendar_import(
     from services.actors import Actor
 
     arrangement = run(lambda: read_year_file(file), settle=False)
-    run(lambda: cli.service.calendars.import_year(Actor.office(), arrangement, at=parse_at(at)))
+    office = Actor.office()
+    run(lambda: cli.service.calendars.import_year(office, arrangement, at=parse_at(at)))
     typer.echo(
         f"已导入 {arrangement.year} 年节假日安排：放假 {len(arrangement.holidays)} 天，"
         f"调休上班 {len(arrangement.working_weekends)} 天（{arrangement.source}）"
     )
-    waiting = run(lambda: cli.service.read_models.awaiting(arrangement.year), settle=False)
+    waiting = run(lambda: cli.service.queries.awaiting(office, arrangement.year), settle=False)
     typer.echo(
         f"仍在等待 {arrangement.year} 年日历的任务：{len(waiting)} 个"
         if waiting

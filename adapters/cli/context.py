@@ -88,21 +88,18 @@ class Cli:
 
     # ------------------------------------------------------------------ who acts
     def reader(
-        self, department: str | None, role: str | None, task_id: UUID | None = None
+        self,
+        department: str | None,
+        role: str | None,
+        task_id: UUID | None = None,
+        inspector: str | None = None,
     ) -> Actor:
         """Who reads: the office unless a department (or another role) is named."""
-        from adapters.cli.words import department_code
         from services.actors import Actor, Role
 
-        if department is None:
-            return Actor(Role.parse(role) if role else Role.OFFICE)
-        code = department_code(department)
-        if role is None and task_id is not None:
-            view = self.service.queries.read_models.task_view(task_id)
-            return Actor(
-                Role.LEAD if view is not None and view.lead == code else Role.COOPERATING, code
-            )
-        return Actor(Role.parse(role) if role else Role.LEAD, code)
+        if department is None:  # Actor names what is missing (a department for an inspector)
+            return Actor(Role.parse(role) if role else Role.OFFICE, inspector=inspector)
+        return self._of_department(department, role, inspector, task_id, read=True)
 
     def actor(
         self,
@@ -112,16 +109,32 @@ class Cli:
         inspector: str | None = None,
     ) -> Actor:
         """Who acts on a task: the department, as the task makes it unless `--role` says."""
+        return self._of_department(department, role, inspector, task_id, read=False)
+
+    def _of_department(
+        self,
+        department: str,
+        role: str | None,
+        inspector: str | None,
+        task_id: UUID | None,
+        read: bool,
+    ) -> Actor:
+        """The department's actor: an inspector when one is named, the role `--role` gives, or
+        the role the task gives it (asked of the read models for a read, of the store for a
+        write, which must not act on a view that lags)."""
         from adapters.cli.words import department_code
         from services.actors import Actor, Role
 
         code = department_code(department)
-        if inspector is not None or role in ("inspector", Role.INSPECTOR.label):
-            return Actor(Role.INSPECTOR, code, inspector)
-        if role is not None:
-            return Actor(Role.parse(role), code)
+        named = Role.parse(role) if role is not None else None
+        if inspector is not None or named is Role.INSPECTOR:
+            return Actor(Role.INSPECTOR, code, inspector)  # without --inspector: named refusal
+        if named is not None:
+            return Actor(named, code)
         if task_id is not None:
-            return Actor(self.service.tasks.role_in(code, task_id), code)
+            service = self.service
+            of = service.queries.role_in if read else service.tasks.role_in
+            return Actor(of(code, task_id), code)
         return Actor(Role.LEAD, code)
 
     def task_id(self, reference: str) -> UUID:

@@ -13,6 +13,7 @@ from adapters.cli.context import (
     AfterOption,
     AtOption,
     DeptOption,
+    InspectorOption,
     LimitOption,
     ReaderDeptOption,
     RoleOption,
@@ -46,24 +47,32 @@ def show_page(query: Callable[[], Page[T]], line: Callable[[T], str]) -> None:
 def task_list(
     department: ReaderDeptOption = None,
     role: RoleOption = None,
+    inspector: InspectorOption = None,
     limit: LimitOption = 50,
     after: AfterOption = None,
 ) -> None:
     """列出任务（按计划先后，分页）；--dept 只看本部门的。"""
     show_page(
-        lambda: cli.service.queries.tasks(cli.reader(department, role), limit, after),
+        lambda: cli.service.queries.tasks(
+            cli.reader(department, role, inspector=inspector), limit, after
+        ),
         lambda view: f"{view.task_id}  {view.stage:<10}  {view.name}",
     )
 
 
-def task_show(task: TaskArg, department: ReaderDeptOption = None, role: RoleOption = None) -> None:
+def task_show(
+    task: TaskArg,
+    department: ReaderDeptOption = None,
+    role: RoleOption = None,
+    inspector: InspectorOption = None,
+) -> None:
     """显示任务当前状态、等待事项及时间线（读模型与事件日志，不重放）。"""
     from adapters.cli import render
 
     fresh()
     service = run(lambda: cli.service, settle=False)
     task_id = run(lambda: service.queries.resolve(task), settle=False)
-    actor = run(lambda: cli.reader(department, role, task_id), settle=False)
+    actor = run(lambda: cli.reader(department, role, task_id, inspector), settle=False)
     view = run(lambda: service.queries.task(actor, task_id), settle=False)
     history = run(lambda: service.queries.history(actor, task_id), settle=False)
     typer.echo(render.task_view_summary(view, len(history)))
@@ -109,6 +118,7 @@ def register(
 def ledger(
     department: ReaderDeptOption = None,
     role: RoleOption = None,
+    inspector: InspectorOption = None,
     limit: LimitOption = 50,
     after: AfterOption = None,
 ) -> None:
@@ -116,7 +126,9 @@ def ledger(
     from adapters.cli import render
 
     show_page(
-        lambda: cli.service.queries.ledger(cli.reader(department, role), limit, after),
+        lambda: cli.service.queries.ledger(
+            cli.reader(department, role, inspector=inspector), limit, after
+        ),
         render.ledger_row,
     )
 
@@ -125,12 +137,13 @@ def statistics(
     year: Annotated[int | None, typer.Option(help="只看该年度")] = None,
     department: ReaderDeptOption = None,
     role: RoleOption = None,
+    inspector: InspectorOption = None,
 ) -> None:
     """计划统计：各部门每月任务数、抽取对象数、完成数、逾期数（避免某月工作量陡增）。"""
     from adapters.cli import render
 
     fresh()
-    actor = run(lambda: cli.reader(department, role), settle=False)
+    actor = run(lambda: cli.reader(department, role, inspector=inspector), settle=False)
     rows = run(lambda: cli.service.queries.statistics(actor, year), settle=False)
     typer.echo("部门          月份     任务  抽取对象  完成  逾期")
     for row in rows:

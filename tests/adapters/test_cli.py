@@ -534,3 +534,20 @@ def test_the_register_comes_a_page_at_a_time(flow: Flow) -> None:
     assert sorted(shown[0] + shown[1]) == sorted(flow.drawn)
     assert len(shown[0]) == len(shown[1]) == 1
     assert "--after" not in rest  # the last page
+
+
+def test_an_inspector_reads_the_task_of_his_department_and_names_himself(flow: Flow) -> None:
+    page = ok(ssj(flow.db, "task", "show", flow.task, "--dept", "fire", "--inspector", "XF002"))
+    assert "已结案" in page
+    listed = ok(
+        ssj(
+            flow.db, "task", "list", "--dept", "fire", "--role", "inspector", "--inspector", "XF002"
+        )
+    )
+    assert flow.task in listed
+
+    anonymous = ssj(flow.db, "task", "show", flow.task, "--dept", "fire", "--role", "inspector")
+    assert anonymous.exit_code == 2
+    assert "inspector" in anonymous.stderr and "执法检查人员编号" in anonymous.stderr
+    outsider = ssj(flow.db, "task", "show", flow.task, "--dept", "market", "--inspector", "SC001")
+    assert outsider.exit_code == 2 and "错误：" in outsider.stderr
