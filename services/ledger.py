@@ -49,9 +49,6 @@ class FollowUpLedger(Dispatching):
         self.task_names: dict[UUID, str] = {}
         self.rows: dict[tuple[UUID, int], LedgerRow] = {}
 
-    def all_rows(self) -> list[LedgerRow]:
-        return list(self.rows.values())
-
     def when_Planned(self, e: Task.Planned) -> None:
         self.task_names[e.originator_id] = e.definition["name"]
 

@@ -6,22 +6,7 @@ that only reads the read models' rows never loads the domain's events.
 
 from __future__ import annotations
 
-from functools import cache
-from typing import Protocol
-
-from services.log import Logged, event_name, topics_of
-
-
-@cache
-def task_topics() -> tuple[str, ...]:
-    """Every Task event type, as stored: the read models fold task events only."""
-    from domain.task import Task
-
-    return topics_of(Task)
-
-
-class Fold(Protocol):
-    def process(self, logged: Logged) -> None: ...
+from services.log import Logged, event_name
 
 
 class Dispatching:

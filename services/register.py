@@ -107,12 +107,6 @@ class PublicRegister(Dispatching):
         self.entries: dict[str, list[RegisterEntry]] = {}
         self.draws: dict[UUID, PublishedDraw] = {}
 
-    def of_target(self, credit_code: str) -> list[RegisterEntry]:
-        return list(self.entries.get(credit_code, []))
-
-    def all_entries(self) -> list[RegisterEntry]:
-        return [e for entries in self.entries.values() for e in entries]
-
     def when_Planned(self, e: Task.Planned) -> None:
         self.task_names[e.originator_id] = e.definition["name"]
 

@@ -46,11 +46,6 @@ class PlanStatistics(Dispatching):
         """Task -> its lead and the cooperating departments its plan names."""
         self.months: dict[tuple[str, str], MonthlyWorkload] = {}
 
-    def by_month(self, year: int | None = None) -> list[MonthlyWorkload]:
-        """Department by department, month by month; only `year`'s months when given."""
-        rows = sorted(self.months.values(), key=lambda r: (r.department, r.month))
-        return [r for r in rows if year is None or r.month.startswith(f"{year:04d}-")]
-
     def _of(self, department: str, at: datetime) -> MonthlyWorkload:
         month = local_day(at).strftime("%Y-%m")
         workload = self.months.get((department, month))

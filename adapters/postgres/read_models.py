@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import asyncpg
@@ -57,8 +57,6 @@ if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper
 
     from adapters.postgres.projection import ProjectionRunner
-
-T = TypeVar("T")
 
 
 async def open_pool(
