@@ -103,14 +103,3 @@ def _sheets_by_department(event: Task.GroupsMatched) -> dict[str, list[RecordShe
         for department in sheet.departments:
             sheets.setdefault(department, []).append(sheet.for_department(department))
     return sheets
-
-
-def sheet_document(sheet: RecordSheet, department: str) -> dict[str, object]:
-    """One department's 一企一表 as the bus carries it."""
-    return {
-        "target": sheet.target,
-        "name": sheet.name,
-        "group": sheet.group,
-        "inspectors": list(sheet.inspectors.get(department, ())),
-        "items": [item.as_record() for item in sheet.items.get(department, ())],
-    }

@@ -25,7 +25,7 @@ import hashlib
 import json
 import sys
 from datetime import UTC, date
-from typing import Annotated, Any, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -37,6 +37,9 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    from domain.task import RecordSheet
 
 
 class Document(BaseModel):
@@ -68,8 +71,8 @@ NoticeKind = Literal[
 ]
 
 
-class ItemDocument(Document):
-    """One 抽查事项 of a record sheet."""
+class CheckItemDocument(Document):
+    """One 抽查事项 (domain/directory.py `CheckItem`) of a record sheet."""
 
     code: str
     name: str
@@ -77,7 +80,7 @@ class ItemDocument(Document):
     method: str = ""
 
 
-class SheetDocument(Document):
+class RecordSheetDocument(Document):
     """一企一表 (domain/task/groups.py `RecordSheet`) as one department receives it: the target, the
     joint group, and the department's own inspectors and check items."""
 
@@ -85,7 +88,21 @@ class SheetDocument(Document):
     name: str
     group: int = Field(description="0, 1, …: shown to staff as 第 group+1 组")
     inspectors: list[str]
-    items: list[ItemDocument]
+    items: list[CheckItemDocument]
+
+    @classmethod
+    def of(cls, sheet: RecordSheet, department: str) -> RecordSheetDocument:
+        """What another department checks, and who for it, is left out: that is its business."""
+        return cls(
+            target=sheet.target,
+            name=sheet.name,
+            group=sheet.group,
+            inspectors=list(sheet.inspectors.get(department, ())),
+            items=[
+                CheckItemDocument.model_validate(item.as_record())
+                for item in sheet.items.get(department, ())
+            ],
+        )
 
 
 class DeptNotice(Document):
@@ -105,7 +122,7 @@ class DeptNotice(Document):
     deadline: date | None = None
     year: int | None = Field(default=None, description="dispatch_held: the calendar awaited")
     targets: list[str] = Field(default_factory=list)
-    sheets: list[SheetDocument] = Field(default_factory=list)
+    sheets: list[RecordSheetDocument] = Field(default_factory=list)
     at: AwareDatetime
 
 

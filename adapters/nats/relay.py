@@ -38,13 +38,14 @@ from adapters.nats.messages import (
     DeptNotice,
     Document,
     Escalation,
+    RecordSheetDocument,
     event_subject,
     notice_subject,
 )
 from adapters.postgres.read_model_schema import EVENTS
 from adapters.postgres.read_models import open_pool
 from adapters.postgres.urls import PgUrl
-from services.feeds import NOTICE_EVENTS, Notice, notices_of, sheet_document
+from services.feeds import NOTICE_EVENTS, Notice, notices_of
 from services.stored import plain_state
 
 log = logging.getLogger(__name__)
@@ -343,7 +344,7 @@ def _notice_message(position: int, task_id: UUID, notice: Notice) -> Message:
             **common,
             "id": f"ssj:{position}:{notice.department}",
             "targets": list(notice.targets),
-            "sheets": [sheet_document(sheet, notice.department) for sheet in notice.sheets],
+            "sheets": [RecordSheetDocument.of(s, notice.department) for s in notice.sheets],
         }
     )
     return Message(notice_subject(notice.department, task_id), document.id, document.to_bytes())

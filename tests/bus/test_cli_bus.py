@@ -20,10 +20,10 @@ from adapters.cli.main import app
 from adapters.nats.connect import connect
 from adapters.nats.messages import (
     ESCALATIONS,
+    CheckItemDocument,
     DeptNotice,
     Escalation,
-    ItemDocument,
-    SheetDocument,
+    RecordSheetDocument,
     notice_subject,
 )
 from adapters.nats.streams import DEPT, STREAMS, dept_consumer
@@ -149,13 +149,13 @@ async def test_dept_listen_once_prints_what_is_waiting_and_stops(
             "deadline": None,
             "targets": [],
             "sheets": [
-                SheetDocument(
+                RecordSheetDocument(
                     target=TARGET,
                     name="迁安市启航培训学校",
                     group=0,
                     inspectors=["XF001"],
                     items=[
-                        ItemDocument(
+                        CheckItemDocument(
                             code="XF-1", name="履行法定消防安全职责情况", method="实地核查"
                         )
                     ],
