@@ -42,9 +42,9 @@ from adapters.nats.messages import (
     event_subject,
     notice_subject,
 )
+from adapters.postgres.connect import connect
 from adapters.postgres.read_model_schema import EVENTS
 from adapters.postgres.read_models import open_pool
-from adapters.postgres.urls import PgUrl
 from services.feeds import NOTICE_EVENTS, Notice, notices_of
 from services.stored import plain_state
 
@@ -142,9 +142,7 @@ class Relay:
         while not stop.is_set():
             if self._leader is None or self._leader.is_closed():
                 # The lock lives with a connection of its own, outside the pool's recycling.
-                self._leader = await asyncpg.connect(
-                    **PgUrl.parse(self.database_url, "SSJ_DATABASE_URL").asyncpg_kwargs()
-                )
+                self._leader = await connect(self.database_url)
             if await self._leader.fetchval(
                 "SELECT pg_try_advisory_lock(hashtext($1))", f"ssj relay {self.name}"
             ):
