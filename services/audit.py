@@ -18,31 +18,14 @@ from eventsourcing.utils import get_topic
 from domain.task import Task
 from services.actors import Actor
 from services.directories import Directories
-from services.integrity import LogReport, check_log, event_of, raw_log
-from services.log import aggregate_name, event_name
+from services.integrity import LogReport, check_log
+from services.log import aggregate_name, event_name, raw_log
 from services.permissions import Action, require
-from services.stored import HistoryEntry, fields_of, plain, shown
+from services.stored import HistoryEntry, event_of, fields_of
 from services.tasks import Tasks
-from services.verification import (
-    Difference,
-    DrawVerifier,
-    Unverifiable,
-    VerificationReport,
-    first_difference,
-    why_unreadable,
-)
+from services.verification import DrawVerifier, Unverifiable, VerificationReport, why_unreadable
 
-__all__ = [
-    "Auditor",
-    "Difference",
-    "HistoryEntry",
-    "Unverifiable",
-    "VerificationReport",
-    "fields_of",
-    "first_difference",
-    "plain",
-    "shown",
-]
+__all__ = ["Auditor", "Unverifiable", "VerificationReport", "fields_of"]
 
 
 class Auditor:

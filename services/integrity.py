@@ -14,14 +14,14 @@ versions are followed in log order. What any store shows, with or without an aud
 
 Every finding is reported, not only the first. An event changed so that it still decodes, or the
 last events of an aggregate deleted, leave nothing to see here: the draw re-verification
-(services/audit.py) and, on PostgreSQL, the audit chain and its published checkpoints
+(services/verification.py) and, on PostgreSQL, the audit chain and its published checkpoints
 (adapters/postgres/chain.py) catch those.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -30,7 +30,9 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from eventsourcing.utils import TopicError
 
-BATCH = 1_000
+from services.log import Unreadable, raw_log
+from services.stored import event_of
+
 MOST_LISTED = 10
 """Positions named in one finding before the rest are counted."""
 
@@ -70,7 +72,6 @@ class Finding:
 class LogReport:
     events: int = 0
     aggregates: int = 0
-    last_position: int = 0
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -86,17 +87,24 @@ class LogReport:
         )
 
 
-def positions_text(positions: Sequence[int]) -> str:
-    """`9`, `9、10`, `9–14`: consecutive runs joined, at most MOST_LISTED listed."""
-    runs: list[list[int]] = []
+def runs(positions: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """Positions met in increasing order, as (first, last) of each consecutive run."""
+    run: tuple[int, int] | None = None
     for p in positions:
-        if runs and p == runs[-1][-1] + 1:
-            runs[-1].append(p)
-        else:
-            runs.append([p])
+        if run is not None and p == run[1] + 1:
+            run = (run[0], p)
+            continue
+        if run is not None:
+            yield run
+        run = (p, p)
+    if run is not None:
+        yield run
+
+
+def positions_text(positions: Iterable[int]) -> str:
+    """`9`, `9、10`, `9–14`: consecutive runs joined, at most MOST_LISTED listed."""
     parts = [
-        str(r[0]) if len(r) == 1 else f"{r[0]}、{r[1]}" if len(r) == 2 else f"{r[0]}–{r[-1]}"
-        for r in runs
+        str(a) if a == b else f"{a}、{b}" if b == a + 1 else f"{a}–{b}" for a, b in runs(positions)
     ]
     more = f" 等 {len(parts)} 段" if len(parts) > MOST_LISTED else ""
     return "、".join(parts[:MOST_LISTED]) + more
@@ -111,69 +119,6 @@ def aggregate_of(topic: str) -> str:
     qualname = topic.rpartition(":")[2]
     kind = qualname.split(".", 1)[0]
     return AGGREGATE_NAMES.get(kind, kind or topic)
-
-
-def event_of(topic: str) -> str:
-    return topic.rpartition(":")[2].rsplit(".", 1)[-1]
-
-
-# ---------------------------------------------------------------------------- reading
-@dataclass(frozen=True)
-class Unreadable:
-    """A row the recorder itself cannot return (on SQLite, an aggregate id that is not a UUID)."""
-
-    id: int
-
-
-def raw_log(
-    recorder: ApplicationRecorder, after: int = 0, topics: Sequence[str] = (), batch: int = BATCH
-) -> Iterator[Notification | Unreadable]:
-    """Every stored row after `after`, in log order, undecoded. Past a batch the recorder refuses
-    to return, rows are read one at a time; a row it cannot return is found by narrowing the range
-    its read fails on, reported as `Unreadable`, and read past."""
-    position, singly = after, 0
-    while True:
-        limit = 1 if singly else batch
-        try:
-            rows = recorder.select_notifications(
-                start=position, limit=limit, topics=topics, inclusive_of_start=False
-            )
-        except ValueError:
-            if not singly:
-                singly = batch
-                continue
-            position = _first_unreadable(recorder, position, topics)
-            yield Unreadable(position)
-            continue
-        yield from rows
-        if len(rows) < limit:
-            return
-        position = rows[-1].id
-        singly = max(singly - 1, 0)
-
-
-def _first_unreadable(recorder: ApplicationRecorder, after: int, topics: Sequence[str]) -> int:
-    """The position of the first row after `after`, which the recorder fails to return."""
-
-    def fails_up_to(stop: int) -> bool:
-        try:
-            recorder.select_notifications(
-                start=after, stop=stop, limit=1, topics=topics, inclusive_of_start=False
-            )
-        except ValueError:
-            return True
-        return False
-
-    if fails_up_to(after):  # nothing to return, and still refused: not a row's fault
-        raise ValueError(f"事件库拒绝读取位置 {after} 之后的事件")
-    span = 1
-    while not fails_up_to(after + span):
-        span *= 2
-    low, high = after + span // 2, after + span  # fails up to high, not up to low
-    while high - low > 1:
-        middle = (low + high) // 2
-        low, high = (low, middle) if fails_up_to(middle) else (middle, high)
-    return high
 
 
 # ---------------------------------------------------------------------------- checking
@@ -259,9 +204,8 @@ class LogChecker:
     def report(self) -> LogReport:
         report = self._report
         report.aggregates = len(self._aggregates)
-        report.last_position = self._last
         for key, sequence in self._aggregates.items():
-            for first, last, after, before in _runs(sequence.missing):
+            for first, last, after, before in _missing_runs(sequence.missing):
                 report.findings.append(
                     self._deleted(key, sequence.name, first, last, after, before)
                 )
@@ -309,7 +253,7 @@ class LogChecker:
         return found
 
 
-def _runs(missing: dict[int, tuple[int, int]]) -> Iterator[tuple[int, int, int, int]]:
+def _missing_runs(missing: dict[int, tuple[int, int]]) -> Iterator[tuple[int, int, int, int]]:
     """Consecutive missing versions that stood between the same two positions, as one run."""
     run: list[int] = []
     for version in sorted(missing):

@@ -47,12 +47,16 @@ class HistoryEntry:
     fields: dict[str, Any]
 
 
+def event_of(topic: str) -> str:
+    """`domain.task:Task.TargetsDrawn` -> `TargetsDrawn`: an event's type, from its stored topic."""
+    return topic.rpartition(":")[2].rsplit(".", 1)[-1]
+
+
 def history_entry(version: int, topic: str, state: bytes) -> HistoryEntry:
     """A stored event as its aggregate's page shows it, read as stored."""
     data = plain_state(state)
     fields = {k: v for k, v in data.items() if k not in INTERNAL_FIELDS and k != "class_version"}
-    kind = topic.rpartition(":")[2].rsplit(".", 1)[-1]
-    return HistoryEntry(version, kind, datetime.fromisoformat(data["timestamp"]), fields)
+    return HistoryEntry(version, event_of(topic), datetime.fromisoformat(data["timestamp"]), fields)
 
 
 # ---------------------------------------------------------------------------- decoded events as plain values

@@ -25,9 +25,8 @@ from domain.task.groups import recusals_by_inspector
 from domain.values import local_day
 from services.directories import Directories
 from services.errors import ServiceError
-from services.integrity import event_of
 from services.log import event_name
-from services.stored import plain, shown
+from services.stored import event_of, plain, shown
 from services.tasks import Tasks
 
 DRAW_INPUTS = {

@@ -30,7 +30,7 @@ import asyncpg
 
 from adapters.postgres.checkpoints import Checkpoint, check_marks, checkpoint, issued, remembered
 from adapters.postgres.connect import connect
-from services.integrity import Damage, Finding, positions_text
+from services.integrity import Damage, Finding, positions_text, runs
 
 GENESIS = bytes(32)
 BATCH = 20_000
@@ -235,7 +235,7 @@ class _Walk:
             (self.deleted, Damage.DELETED, "事件已被删除（审计链中仍有链接）"),
         ):
             left = [p for p in positions if p not in moved and p not in origins]
-            for first, last in _runs(left):
+            for first, last in runs(left):
                 where = positions_text(range(first, last + 1))
                 found.append(Finding(damage, first, f"位置 {where}：{what}"))
         return found
@@ -254,17 +254,6 @@ class _Walk:
                     moved[position] = origin
                     break
         return moved
-
-
-def _runs(positions: Sequence[int]) -> list[tuple[int, int]]:
-    """Consecutive positions as (first, last)."""
-    runs: list[tuple[int, int]] = []
-    for position in sorted(positions):
-        if runs and position == runs[-1][1] + 1:
-            runs[-1] = (runs[-1][0], position)
-        else:
-            runs.append((position, position))
-    return runs
 
 
 # ---------------------------------------------------------------------------- verifying

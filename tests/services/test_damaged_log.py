@@ -20,6 +20,7 @@ from adapters.cli.main import app
 from adapters.postgres.urls import PgUrl
 from services.audit import Auditor, Unverifiable
 from services.integrity import Damage
+from services.log import read_log
 from tests.services.conftest import AUDITOR, JointInspection, Store
 
 both_stores = pytest.mark.parametrize("store", ["sqlite", "postgres"], indirect=True)
@@ -280,6 +281,20 @@ def test_a_row_the_recorder_cannot_return_is_named_and_read_past(
     assert f"读不出来的位置 {position} 可能就是它" in str(report.findings[1])
     assert report.events == events
     assert auditor.verify(AUDITOR).tasks == 2
+
+
+@sqlite_only
+def test_a_reader_that_acts_on_events_stops_at_a_row_it_cannot_read_naming_its_position(
+    closed: tuple[JointInspection, Tamper], store: Store
+) -> None:
+    joint, tamper = closed
+    position = tamper.position_of(joint.task_id, "ResultsPublished")
+    tamper.set(position, "originator_id", "not-a-uuid")
+    tasks = store.opened[0].tasks
+
+    with pytest.raises(ValueError, match=f"位置 {position} 的事件无法读出"):
+        for logged in read_log(tasks):
+            assert logged.position < position
 
 
 # ---------------------------------------------------------------------------- the command
