@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 
@@ -148,3 +148,13 @@ class FollowUp:
     @property
     def is_open(self) -> bool:
         return self.status is FollowUpStatus.OPEN
+
+    def transferred(self, to: str, reason: str) -> FollowUp:
+        """抄告 / 移送: handed to another department or the judiciary, no longer open here."""
+        return replace(
+            self, status=FollowUpStatus.TRANSFERRED, transferred_to=to, transfer_reason=reason
+        )
+
+    def closed(self, outcome: str) -> FollowUp:
+        """办结, with the result of the rectification (整改结果) as the department found it."""
+        return replace(self, status=FollowUpStatus.CLOSED, outcome=outcome)

@@ -145,7 +145,7 @@ def fold_ledger(
     before: dict[tuple[UUID, int], LedgerRow] = {}
     for position, row in stored:
         key = (row.task_id, row.number)
-        ledger.rows[key] = dataclasses.replace(row)
+        ledger.rows[key] = row
         before[key] = row
         opened[key] = position
     for logged in batch:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from domain.task import Task
-from domain.values import FollowUpStatus
 from services.projection import Dispatching
 from services.task_views import Escalation, TaskView, awaiting_calendar
 
@@ -108,15 +106,11 @@ class TaskIndex(Dispatching):
 
     def when_FollowUpTransferred(self, e: Task.FollowUpTransferred) -> None:
         view = self._view(e)
-        view.follow_ups[e.number] = dataclasses.replace(
-            view.follow_ups[e.number], status=FollowUpStatus.TRANSFERRED
-        )
+        view.follow_ups[e.number] = view.follow_ups[e.number].transferred(e.to, e.reason)
 
     def when_FollowUpClosed(self, e: Task.FollowUpClosed) -> None:
         view = self._view(e)
-        view.follow_ups[e.number] = dataclasses.replace(
-            view.follow_ups[e.number], status=FollowUpStatus.CLOSED
-        )
+        view.follow_ups[e.number] = view.follow_ups[e.number].closed(e.outcome)
 
     def when_Closed(self, e: Task.Closed) -> None:
         self._view(e).closed = True

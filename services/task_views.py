@@ -189,19 +189,7 @@ class TaskView:
             "results": sorted([d, t] for d, t in self.results),
             "result_overdue": sorted([d, t] for d, t in self.result_overdue),
             "published": self.published,
-            "follow_ups": [
-                [
-                    n,
-                    {
-                        "department": f.department,
-                        "target": f.target,
-                        "problem": f.problem,
-                        "due": f.due.isoformat(),
-                        "status": f.status.value,
-                    },
-                ]
-                for n, f in self.follow_ups.items()
-            ],
+            "follow_ups": [[n, follow_up_record(f)] for n, f in self.follow_ups.items()],
             "closed": self.closed,
             "last_at": self.last_at.isoformat() if self.last_at else None,
             "window_start": self.window_start.isoformat() if self.window_start else None,
@@ -237,22 +225,41 @@ class TaskView:
             results={(d, t) for d, t in record["results"]},
             result_overdue={(d, t) for d, t in record.get("result_overdue", [])},
             published=record["published"],
-            follow_ups={
-                int(n): FollowUp(
-                    int(n),
-                    f["department"],
-                    f.get("target", ""),
-                    f.get("problem", ""),
-                    date.fromisoformat(f["due"]),
-                    FollowUpStatus(f["status"]),
-                )
-                for n, f in record["follow_ups"]
-            },
+            follow_ups={int(n): follow_up_of(int(n), f) for n, f in record["follow_ups"]},
             closed=record["closed"],
             last_at=datetime.fromisoformat(last_at) if last_at else None,
             window_start=day(record.get("window_start")),
             ratios={g: r for g, r in record.get("ratios", [])},
         )
+
+
+def follow_up_record(follow_up: FollowUp) -> dict[str, Any]:
+    """A follow-up as a task view and a ledger row keep it; its number is their key."""
+    return {
+        "department": follow_up.department,
+        "target": follow_up.target,
+        "problem": follow_up.problem,
+        "due": follow_up.due.isoformat(),
+        "status": follow_up.status.value,
+        "transferred_to": follow_up.transferred_to,
+        "transfer_reason": follow_up.transfer_reason,
+        "outcome": follow_up.outcome,
+    }
+
+
+def follow_up_of(number: int, record: dict[str, Any]) -> FollowUp:
+    """A stored follow-up; one stored before a field existed reads it as empty."""
+    return FollowUp(
+        number,
+        record["department"],
+        record.get("target", ""),
+        record.get("problem", ""),
+        date.fromisoformat(record["due"]),
+        FollowUpStatus(record["status"]),
+        record.get("transferred_to", ""),
+        record.get("transfer_reason", ""),
+        record.get("outcome", ""),
+    )
 
 
 @dataclass(frozen=True)

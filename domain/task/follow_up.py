@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime
 
 from domain.errors import (
@@ -17,7 +16,6 @@ from domain.task.base import Step, TaskBase
 from domain.task.fieldwork import ResultCorrected, ResultRecorded
 from domain.values import (
     FollowUp,
-    FollowUpStatus,
     ResultCategory,
     department_code,
     local_day,
@@ -51,11 +49,8 @@ class FollowUpTransferred(Step):
     at: datetime
 
     def apply(self, task: FollowUps) -> None:
-        task.follow_ups[self.number] = dataclasses.replace(
-            task.follow_ups[self.number],
-            status=FollowUpStatus.TRANSFERRED,
-            transferred_to=self.to,
-            transfer_reason=self.reason,
+        task.follow_ups[self.number] = task.follow_ups[self.number].transferred(
+            self.to, self.reason
         )
 
 
@@ -65,9 +60,7 @@ class FollowUpClosed(Step):
     at: datetime
 
     def apply(self, task: FollowUps) -> None:
-        task.follow_ups[self.number] = dataclasses.replace(
-            task.follow_ups[self.number], status=FollowUpStatus.CLOSED, outcome=self.outcome
-        )
+        task.follow_ups[self.number] = task.follow_ups[self.number].closed(self.outcome)
 
 
 class FollowUps(TaskBase):
