@@ -133,7 +133,8 @@ def fold_register(
 class LedgerChanges:
     names: dict[UUID, str] = field(default_factory=dict)
     rows: list[tuple[int, LedgerRow]] = field(default_factory=list)
-    """(position of the FollowUpOpened, the row as it now stands)."""
+    """(position of the FollowUpOpened, the row as it now stands). A FollowUpOpened opens one
+    row, so its position is the row's own place in the ledger, and a page's cursor."""
 
 
 def fold_ledger(

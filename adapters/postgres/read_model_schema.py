@@ -139,7 +139,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{LEDGER} (
     row jsonb NOT NULL,
     PRIMARY KEY (task_id, number)
 );
-CREATE INDEX IF NOT EXISTS {LEDGER}_position ON {{schema}}.{LEDGER} (position, number);
+CREATE INDEX IF NOT EXISTS {LEDGER}_position ON {{schema}}.{LEDGER} (position);
 CREATE TABLE IF NOT EXISTS {{schema}}.{STATISTICS_TASKS} (
     task_id uuid PRIMARY KEY,
     departments text[] NOT NULL

@@ -285,16 +285,16 @@ class PgReadModels:
     ) -> Page[LedgerRow]:
         limit, start = limited(limit), cursor(after)
         rows = await self._fetch(
-            f"SELECT position * 1000 + number AS place, row FROM {self._t(LEDGER)} "
-            "WHERE position * 1000 + number > $1 "
+            f"SELECT position, row FROM {self._t(LEDGER)} WHERE position > $1 "
             "AND ($2::text[] IS NULL OR department = ANY($2::text[])) "
-            "ORDER BY position, number LIMIT $3",
+            "ORDER BY position LIMIT $3",
             start,
             sorted(departments) if departments is not None else None,
             limit + 1,
         )
         return page_of(
-            [(row["place"], LedgerRow.from_record(json.loads(row["row"]))) for row in rows], limit
+            [(row["position"], LedgerRow.from_record(json.loads(row["row"]))) for row in rows],
+            limit,
         )
 
     async def statistics(

@@ -193,17 +193,16 @@ class SqliteReadModels(SqliteProjection):
         limit, start = limited(limit), cursor(after)
         seen = json.dumps(sorted(departments)) if departments is not None else None
         rows = self._rows(
-            "SELECT position * 1000 + number, row FROM ssj_rm_ledger "
-            "WHERE position * 1000 + number > ? "
+            "SELECT position, row FROM ssj_rm_ledger WHERE position > ? "
             "AND (? IS NULL OR department IN (SELECT value FROM json_each(?))) "
-            "ORDER BY position, number LIMIT ?",
+            "ORDER BY position LIMIT ?",
             start,
             seen,
             seen or "[]",
             limit + 1,
         )
         return page_of(
-            [(place, LedgerRow.from_record(json.loads(row))) for place, row in rows], limit
+            [(position, LedgerRow.from_record(json.loads(row))) for position, row in rows], limit
         )
 
     def statistics(
