@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from uuid import UUID
 
+from eventsourcing.utils import TopicError, resolve_topic
+
 from domain.task import Task
 from services.ledger import FollowUpLedger, LedgerRow
 from services.log import Logged
@@ -25,6 +27,9 @@ from services.task_views import Escalation, TaskView
 
 ORDINALS = 100_000
 """Entries of one publication at most: a register entry's place is position × ORDINALS + ordinal."""
+ESCALATIONS_PER_EVENT = 1_000
+"""Escalations one event gives rise to at most: an escalation's place is position ×
+ESCALATIONS_PER_EVENT + its n-th."""
 
 
 @cache
@@ -38,6 +43,17 @@ def folded_events() -> frozenset[type]:
     )
 
 
+@cache
+def folds(topic: str) -> bool:
+    """Whether a read model folds the events stored under `topic`, a renamed class's old topic
+    too. A topic that names no class of this code is folded by none: the auditor names its row,
+    and the read models go on past it."""
+    try:
+        return resolve_topic(topic) in folded_events()
+    except TopicError:
+        return False
+
+
 def task_ids(batch: Sequence[Logged]) -> list[UUID]:
     return list(dict.fromkeys(logged.event.originator_id for logged in batch))
 
@@ -49,8 +65,8 @@ class ViewChanges:
     """Every view the batch changed, whole."""
     planned: dict[UUID, int] = field(default_factory=dict)
     """New tasks -> the position of their Planned event: their place in every list."""
-    escalations: list[tuple[int, int, Escalation]] = field(default_factory=list)
-    """(position, n-th of that event, escalation)."""
+    escalations: list[tuple[int, Escalation]] = field(default_factory=list)
+    """(place, escalation): in the order they were raised."""
 
 
 def fold_views(stored: Mapping[UUID, TaskView], batch: Sequence[Logged]) -> ViewChanges:
@@ -65,7 +81,8 @@ def fold_views(stored: Mapping[UUID, TaskView], batch: Sequence[Logged]) -> View
         if task in index.tasks and task not in before:
             changes.planned.setdefault(task, logged.position)
         changes.escalations += [
-            (logged.position, n, e) for n, e in enumerate(index.escalations[told:])
+            (logged.position * ESCALATIONS_PER_EVENT + n, e)
+            for n, e in enumerate(index.escalations[told:])
         ]
     changes.views = {
         task: view for task, view in index.tasks.items() if view.to_record() != before.get(task)

@@ -11,10 +11,11 @@ statistics.py; a store only keeps their results.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
 from services.ledger import LedgerRow
@@ -27,6 +28,10 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+
+NAME = "read_models"
+"""The read models' row among the positions: they are folded together, one transaction per batch,
+under one position."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,11 @@ def page_of(items: Sequence[tuple[int, T]], limit: int) -> Page[T]:
     shown = items[:limit]
     more = len(items) > limit
     return Page(tuple(item for _, item in shown), str(shown[-1][0]) if more and shown else None)
+
+
+def as_json(record: Any) -> str:
+    """A record as a store keeps it: the Chinese as written, not escaped."""
+    return json.dumps(record, ensure_ascii=False, default=str)
 
 
 def cursor(after: str | None, field: str = "after") -> int:

@@ -20,7 +20,7 @@ from uuid import UUID
 
 import asyncpg
 from eventsourcing.persistence import Mapper, StoredEvent
-from eventsourcing.utils import get_topic, resolve_topic
+from eventsourcing.utils import get_topic
 
 from adapters.postgres.read_model_schema import BATCH, EVENTS, POSITIONS, qualified
 from services.log import Logged
@@ -38,11 +38,22 @@ class Projection(Protocol):
     tables: tuple[str, ...]
     """The tables it owns: emptied by a rebuild."""
     events: frozenset[type]
-    """The event classes it has an effect for: the runner decodes no other event (the others
-    only move the position)."""
+    """The event classes it has an effect for: their states come with the runner's first read."""
+
+    def folds(self, topic: str) -> bool:
+        """Whether it has an effect for events stored under `topic` (a renamed class's old topic
+        too): the runner decodes no other event, the others only move the position."""
 
     async def apply(self, connection: Any, batch: Sequence[Logged]) -> None:
         """Record the batch's effect, inside the runner's transaction."""
+
+
+async def recorded_position(connection: Any, schema: str, projection: str) -> int:
+    """The position recorded for a projection or a process (0 before its first batch)."""
+    position = await connection.fetchval(
+        f"SELECT position FROM {qualified(schema, POSITIONS)} WHERE projection = $1", projection
+    )
+    return int(position or 0)
 
 
 async def hold_position(connection: Any, schema: str, projection: str) -> int:
@@ -92,10 +103,10 @@ class ProjectionRunner:
         self._read_states = (
             f"SELECT notification_id, state FROM {events} WHERE notification_id = ANY($1::bigint[])"
         )
-        self._wanted = {get_topic(cls): True for cls in projection.events}
-        """Topic -> whether the projection has an effect for it. The events' own topics are
-        known in advance; another topic that resolves to one of them (a renamed class whose
-        old topic is registered) is found the first time it is read."""
+        self._topics = [get_topic(cls) for cls in projection.events]
+        """The topics whose states the first read of a batch brings: the events' own, known in
+        advance, and each other topic the projection folds (a renamed class's old one) once it
+        has been read."""
 
     @property
     def name(self) -> str:
@@ -103,11 +114,7 @@ class ProjectionRunner:
 
     async def position(self) -> int:
         async with self.pool.acquire() as connection:
-            position = await connection.fetchval(
-                f"SELECT position FROM {qualified(self.schema, POSITIONS)} WHERE projection = $1",
-                self.name,
-            )
-        return int(position or 0)
+            return await recorded_position(connection, self.schema, self.name)
 
     async def catch_up(self) -> int:
         """Apply everything recorded after the projection's position; returns the new position."""
@@ -132,8 +139,7 @@ class ProjectionRunner:
     async def _one_batch(self) -> tuple[int, bool]:
         async with self.pool.acquire() as connection, connection.transaction():
             position = await hold_position(connection, self.schema, self.name)
-            wanted = [topic for topic, yes in self._wanted.items() if yes]
-            rows = await connection.fetch(self._read, position, wanted, self.batch)
+            rows = await connection.fetch(self._read, position, self._topics, self.batch)
             if not rows:
                 return position, True
             states = {row["notification_id"]: row["state"] for row in rows}
@@ -158,9 +164,10 @@ class ProjectionRunner:
         return last, len(rows) < self.batch
 
     def _wants(self, topic: str) -> bool:
-        if topic not in self._wanted:
-            self._wanted[topic] = resolve_topic(topic) in self.projection.events
-        return self._wanted[topic]
+        wants = self.projection.folds(topic)
+        if wants and topic not in self._topics:
+            self._topics.append(topic)
+        return wants
 
     def _decode(self, row: Any, state: bytes) -> Any:
         return self.mapper.to_domain_event(

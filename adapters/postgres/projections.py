@@ -36,29 +36,28 @@ from services.folding import (
     fold_statistics,
     fold_views,
     folded_events,
+    folds,
     task_ids,
 )
 from services.ledger import LedgerRow
 from services.log import Logged
+from services.read_models import NAME, as_json
 from services.register import RegisterEntry
 from services.task_views import TaskView
-
-ESCALATIONS_PER_EVENT = 1_000
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 class ReadModelsProjection:
     """Task views and escalations, the public register, the ledger and the plan statistics."""
 
-    name = "read_models"  # read_models.NAME
+    name = NAME
     tables = REBUILT
     events = folded_events()
 
     def __init__(self, schema: str) -> None:
         self.schema = schema
+
+    def folds(self, topic: str) -> bool:
+        return folds(topic)
 
     def _t(self, table: str) -> str:
         return qualified(self.schema, table)
@@ -164,7 +163,7 @@ class ReadModelsProjection:
             "VALUES ($1, $2, $3, $4, $5, $6, $7)",
             [
                 (
-                    position * ESCALATIONS_PER_EVENT + n,
+                    place,
                     e.task_id,
                     e.task_name,
                     e.department,
@@ -172,7 +171,7 @@ class ReadModelsProjection:
                     e.deadline,
                     e.at,
                 )
-                for position, n, e in changes.escalations
+                for place, e in changes.escalations
             ],
         )
 

@@ -22,6 +22,12 @@ from uuid import UUID
 
 import asyncpg
 
+from adapters.postgres.projection import (
+    ProjectionRunner,
+    advance_position,
+    hold_position,
+    recorded_position,
+)
 from adapters.postgres.read_model_schema import (
     BATCH,
     DRAWS,
@@ -29,7 +35,6 @@ from adapters.postgres.read_model_schema import (
     EVENTS,
     FAULTS,
     LEDGER,
-    POSITIONS,
     READ_MODEL_SQL,
     READ_MODEL_TABLES,
     REGISTER,
@@ -42,21 +47,16 @@ from adapters.postgres.read_model_schema import (
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 from domain.values import CHINA
 from services.ledger import LedgerRow
-from services.read_models import Fault, Page, cursor, limited, page_of
+from services.read_models import NAME, Fault, Page, cursor, limited, page_of
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.stored import HistoryEntry, history_entry
 from services.task_views import Escalation, TaskView
 
-NAME = "read_models"
-"""The read models' row in ssj_rm_positions (projections.py's ReadModelsProjection.name)."""
-
 __all__ = ["READ_MODEL_SQL", "READ_MODEL_TABLES", "PgReadModels", "open_pool"]
 
 if TYPE_CHECKING:
     from eventsourcing.persistence import Mapper
-
-    from adapters.postgres.projection import ProjectionRunner
 
 
 async def open_pool(
@@ -101,11 +101,11 @@ class PgReadModels:
     def runner(self) -> ProjectionRunner:
         """Built when there is something to fold: it needs the domain's events, a query does not."""
         if self._runner is None:
-            from adapters.postgres.projection import ProjectionRunner
+            from eventsourcing.persistence import Mapper
+
             from adapters.postgres.projections import ReadModelsProjection
 
             projection = ReadModelsProjection(self.schema)
-            from eventsourcing.persistence import Mapper
 
             mapper = self.mapper if isinstance(self.mapper, Mapper) else self.mapper()
             self._runner = ProjectionRunner(self.pool, mapper, projection, self.schema, self.batch)
@@ -125,11 +125,9 @@ class PgReadModels:
             newest = await connection.fetchval(
                 f"SELECT max(notification_id) FROM {self._t(EVENTS)}"
             )
-            position = await connection.fetchval(
-                f"SELECT position FROM {self._t(POSITIONS)} WHERE projection = $1", NAME
-            )
-        if (newest or 0) <= (position or 0):
-            return int(position or 0)  # nothing new since: no batch to fold
+            position = await recorded_position(connection, self.schema, NAME)
+        if (newest or 0) <= position:
+            return position  # nothing new since: no batch to fold
         return await self.runner.catch_up()
 
     async def rebuild(self) -> int:
@@ -313,21 +311,12 @@ class PgReadModels:
 
     # ------------------------------------------------------------------ the processes' own
     async def process_position(self, process: str) -> int:
-        rows = await self._fetch(
-            f"SELECT position FROM {self._t(POSITIONS)} WHERE projection = $1",
-            f"process:{process}",
-        )
-        return int(rows[0]["position"]) if rows else 0
+        async with self.pool.acquire() as connection:
+            return await recorded_position(connection, self.schema, f"process:{process}")
 
     async def advance_process(self, process: str, position: int) -> None:
         async with self.pool.acquire() as connection, connection.transaction():
-            await connection.execute(
-                f"INSERT INTO {self._t(POSITIONS)} (projection, position) VALUES ($1, 0) "
-                "ON CONFLICT DO NOTHING",
-                f"process:{process}",
-            )
-            from adapters.postgres.projection import advance_position
-
+            await hold_position(connection, self.schema, f"process:{process}")
             await advance_position(connection, self.schema, f"process:{process}", position)
 
     async def record_fault(self, fault: Fault) -> None:

@@ -17,8 +17,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from adapters.sqlite.schema import READ_MODELS
 from services.ledger import LedgerRow
+from services.read_models import NAME, as_json
 from services.register import RegisterEntry
 from services.task_views import TaskView
 
@@ -37,11 +37,6 @@ if TYPE_CHECKING:
 BATCH = 1_000
 EVENTS = "stored_events"
 """The library's table of events in an SQLite file (eventsourcing's default name)."""
-ESCALATIONS_PER_EVENT = 1_000
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def as_ids(ids: Sequence[UUID]) -> str:
@@ -56,8 +51,6 @@ class SqliteProjection:
 
     connection: sqlite3.Connection
     log: Callable[[], Application[UUID]]
-    _folded: dict[str, bool]
-    """Topic -> whether a read model folds events of it (a renamed class's old topic too)."""
     in_file: bool
     batch: int
 
@@ -90,7 +83,7 @@ class SqliteProjection:
         )
 
     def position(self) -> int:
-        return min(self._position(name) for name in READ_MODELS)
+        return self._position(NAME)
 
     def _newest(self) -> int:
         """The log's last position, read from the file itself when the events are in it."""
@@ -114,8 +107,7 @@ class SqliteProjection:
                     self._apply(batch)
                 last = read[-1] if read else position
                 complete = len(read) < self.batch
-                for name in READ_MODELS:
-                    self._set_position(name, last)
+                self._set_position(NAME, last)
             if complete:
                 return last
 
@@ -126,6 +118,7 @@ class SqliteProjection:
         folded are read whole (a directory's import is megabytes no read model wants)."""
         from eventsourcing.persistence import StoredEvent
 
+        from services.folding import folds
         from services.log import Logged
 
         if not self.in_file:
@@ -133,16 +126,14 @@ class SqliteProjection:
                 start=position, limit=self.batch, inclusive_of_start=False
             )
             return [n.id for n in notifications], [
-                Logged(n.id, app.mapper.to_domain_event(n))
-                for n in notifications
-                if self._wants(n.topic)
+                Logged(n.id, app.mapper.to_domain_event(n)) for n in notifications if folds(n.topic)
             ]
         rows = self._rows(
             f"SELECT rowid, topic FROM {EVENTS} WHERE rowid > ? ORDER BY rowid LIMIT ?",
             position,
             self.batch,
         )
-        wanted = [rowid for rowid, topic in rows if self._wants(topic)]
+        wanted = [rowid for rowid, topic in rows if folds(topic)]
         stored = self._rows(
             "SELECT rowid, originator_id, originator_version, topic, state "
             f"FROM {EVENTS} WHERE rowid IN (SELECT value FROM json_each(?)) ORDER BY rowid",
@@ -158,20 +149,6 @@ class SqliteProjection:
             for rowid, originator, version, topic, state in stored
         ]
         return [rowid for rowid, _ in rows], events
-
-    def _wants(self, topic: str) -> bool:
-        wants = self._folded.get(topic)
-        if wants is None:
-            from eventsourcing.utils import TopicError, resolve_topic
-
-            from services.folding import folded_events
-
-            try:
-                wants = resolve_topic(topic) in folded_events()
-            except TopicError:
-                wants = False  # not a type of this code: the auditor names such a row
-            self._folded[topic] = wants
-        return wants
 
     def rebuild(self) -> int:
         """Empty every read model and fold the whole log again."""
@@ -189,10 +166,7 @@ class SqliteProjection:
                 "ssj_rm_statistics",
             ):
                 connection.execute(f"DELETE FROM {table}")
-            connection.execute(
-                "DELETE FROM ssj_rm_positions WHERE name IN (SELECT value FROM json_each(?))",
-                (json.dumps(list(READ_MODELS)),),
-            )
+            connection.execute("DELETE FROM ssj_rm_positions WHERE name = ?", (NAME,))
         return self.catch_up()
 
     def _apply(self, batch: Sequence[Logged]) -> None:
@@ -287,7 +261,7 @@ class SqliteProjection:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 (
-                    position * ESCALATIONS_PER_EVENT + n,
+                    place,
                     str(e.task_id),
                     e.task_name,
                     e.department,
@@ -295,7 +269,7 @@ class SqliteProjection:
                     e.deadline and e.deadline.isoformat(),
                     e.at.isoformat(),
                 )
-                for position, n, e in changes.escalations
+                for place, e in changes.escalations
             ],
         )
 

@@ -34,7 +34,6 @@ class SqliteReadModels(SqliteProjection):
         self, path: Path | str, log: Callable[[], Application[UUID]], batch: int = BATCH
     ) -> None:
         self.log = log
-        self._folded = {}
         self.in_file = str(path) != ":memory:"
         self.batch = batch
         self.connection = sqlite3.connect(

@@ -6,9 +6,6 @@ per process, the last position of the log that its rows hold, written in the sam
 
 from __future__ import annotations
 
-READ_MODELS = ("read_models",)
-"""The read models are folded together, in one transaction per batch, under one position."""
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ssj_rm_positions (
     name TEXT PRIMARY KEY,
