@@ -18,12 +18,12 @@ from eventsourcing.utils import get_topic
 from domain.task import Task
 from services.actors import Actor
 from services.directories import Directories
-from services.integrity import LogReport, check_log
+from services.integrity import LogReport, check_log, why_unreadable
 from services.log import aggregate_name, event_name, raw_log
 from services.permissions import Action, require
 from services.stored import HistoryEntry, event_of, fields_of
 from services.tasks import Tasks
-from services.verification import DrawVerifier, Unverifiable, VerificationReport, why_unreadable
+from services.verification import DrawVerifier, Unverifiable, VerificationReport
 
 __all__ = ["Auditor", "Unverifiable", "VerificationReport", "fields_of"]
 
@@ -68,7 +68,7 @@ class Auditor:
                     "version": row.originator_version,
                     "type": event_of(row.topic),
                     "topic": row.topic,
-                    "unreadable": why_unreadable(error),
+                    "unreadable": why_unreadable(error, row.topic),
                 }
                 continue
             yield {
@@ -97,13 +97,16 @@ class Auditor:
             if isinstance(row, Notification) and isinstance(row.originator_id, UUID)
         ]
 
-    def verify(self, actor: Actor) -> VerificationReport:
+    def verify(self, actor: Actor, log: LogReport | None = None) -> VerificationReport:
         """Re-run every draw of every task; a task that cannot be read is a finding, and the
-        others are verified all the same."""
+        others are verified all the same. Given the raw log's report of the same log, the tasks
+        it found are verified without reading the log again, and an event it names as not
+        decoding is counted, not named a second time."""
         require(actor, Action.VERIFY_LOG)
         report = VerificationReport()
-        verifier = DrawVerifier(self.tasks, self.directories)
-        for task_id in self.task_ids():
+        named = log.undecodable if log is not None else frozenset()
+        verifier = DrawVerifier(self.tasks, self.directories, named)
+        for task_id in log.planned if log is not None else self.task_ids():
             report.tasks += 1
             try:
                 verifier.verify_task(task_id, report)

@@ -27,12 +27,21 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
-from eventsourcing.utils import TopicError
+from eventsourcing.domain import OriginatorVersionError
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    Mapper,
+    MapperDeserialisationError,
+    Notification,
+)
+from eventsourcing.utils import TopicError, get_topic
 
+from domain.task import Task
+from services.errors import ServiceError
 from services.log import Unreadable, raw_log
 from services.stored import event_of
 
+PLANNED = get_topic(Task.Planned)
 MOST_LISTED = 10
 """Positions named in one finding before the rest are counted."""
 
@@ -73,6 +82,12 @@ class LogReport:
     events: int = 0
     aggregates: int = 0
     findings: list[Finding] = field(default_factory=list)
+    planned: list[UUID] = field(default_factory=list)
+    """Every planned task, from the stored rows themselves: a row that does not decode still
+    names its task. What the draws are then re-run for, without reading the log again."""
+    undecodable: set[tuple[Any, int]] = field(default_factory=set)
+    """(aggregate id, version) of each row found not to decode: a finding here already, which
+    the draws' re-run need not name again."""
 
     @property
     def ok(self) -> bool:
@@ -108,6 +123,24 @@ def positions_text(positions: Iterable[int]) -> str:
     ]
     more = f" 等 {len(parts)} 段" if len(parts) > MOST_LISTED else ""
     return "、".join(parts[:MOST_LISTED]) + more
+
+
+def why_unreadable(error: Exception, topic: str | None = None) -> str:
+    """Why stored events cannot be read, in the auditor's words. Given the stored type of the one
+    row read, whatever stops it decoding is damage to that row; without it, the error stopped an
+    aggregate being rebuilt, or a draw being re-run, and which of its events is to blame is not
+    known."""
+    one = topic is not None
+    if isinstance(error, TopicError):
+        return (f"事件类型 {topic} " if one else "有事件的类型") + "不存在（类型已被改动）"
+    if one or isinstance(error, MapperDeserialisationError):
+        return ("存储的内容" if one else "有事件的存储内容") + "无法解读为事件（内容已被改动）"
+    if isinstance(error, OriginatorVersionError) and len(error.args) == 2:
+        got, expected = error.args
+        return f"版本不连续：应为第 {expected} 版，读到第 {got} 版（有事件被删除或移动）"
+    if isinstance(error, ServiceError):
+        return str(error)
+    return f"{type(error).__name__}：{error}"
 
 
 def versions_text(first: int, last: int) -> str:
@@ -157,6 +190,8 @@ class LogChecker:
                 Damage.CHANGED, row.id, f"位置 {row.id}：这一行读不出来（聚合编号已被改动）"
             )
             return
+        if row.topic == PLANNED and isinstance(row.originator_id, UUID):
+            self._report.planned.append(row.originator_id)
         self._decode(row)
         self._follow(row)
 
@@ -165,18 +200,15 @@ class LogChecker:
             return
         try:
             self.mapper.to_domain_event(row)
-        except TopicError:
-            why = f"事件类型 {row.topic} 不存在（类型已被改动）"
-        except Exception:
-            why = "存储的内容无法解读为事件（内容已被改动）"
-        else:
-            return
-        self._finding(
-            Damage.CHANGED,
-            row.id,
-            f"位置 {row.id}：{aggregate_of(row.topic)} {row.originator_id} 第 {row.originator_version} 版"
-            f"（{event_of(row.topic)}）{why}",
-        )
+        except Exception as error:
+            self._report.undecodable.add((row.originator_id, row.originator_version))
+            self._finding(
+                Damage.CHANGED,
+                row.id,
+                f"位置 {row.id}：{aggregate_of(row.topic)} {row.originator_id} "
+                f"第 {row.originator_version} 版（{event_of(row.topic)}）"
+                f"{why_unreadable(error, row.topic)}",
+            )
 
     def _follow(self, row: Notification) -> None:
         key = row.originator_id

@@ -1,9 +1,10 @@
 """`ssj audit verify` and `ssj audit checkpoint`: what the auditor runs, and what the office
 publishes.
 
-`verify` reads the raw log row by row (services/integrity.py), re-runs every draw from it
-(services/audit.py) and, on PostgreSQL, recomputes the audit chain against every checkpoint: those
-the database keeps and those published outside it (`--checkpoint`, adapters/postgres/chain.py).
+`verify` reads the raw log row by row (services/integrity.py), re-runs every draw of the tasks it
+found there (services/verification.py) and, on PostgreSQL, recomputes the audit chain against
+every checkpoint: those the database keeps and those published outside it (`--checkpoint`,
+adapters/postgres/chain.py).
 Every damage found is printed, each with its position; the exit status is 1 if there is any.
 A damaged log is what the auditor is for: it never stops at the first damage, and never ends in a
 traceback.
@@ -115,7 +116,7 @@ def verify(settings: Settings, checkpoints: Sequence[str]) -> int:
     try:
         log = auditor.check_log(who)
         typer.echo(log.describe())
-        draws = auditor.verify(who)
+        draws = auditor.verify(who, log)
         typer.echo(render.verification(draws))
     finally:
         service.close()

@@ -226,6 +226,10 @@ def verification(report: VerificationReport) -> str:
     )
     if report.ok:
         return head + "，全部与 ssj-draw-v1 重算结果一致 ✓"
+    if report.undecodable:  # each named, with its position, by the event log's check above
+        head += f"，{report.undecodable} 个事件无法解读、未能核验（位置见事件日志）"
+    if not report.differences:
+        return head + " ✗"
     return "\n".join(
         [
             head + f"，发现 {len(report.differences)} 处差异 ✗",

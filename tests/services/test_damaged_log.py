@@ -176,6 +176,24 @@ def test_a_row_that_does_not_decode_is_named_and_every_other_task_is_still_verif
 
 
 @both_stores
+def test_a_row_the_raw_log_names_as_not_decoding_is_counted_not_named_again_by_the_draws(
+    closed: tuple[JointInspection, Tamper], store: Store
+) -> None:
+    joint, tamper = closed
+    tamper.set(tamper.position_of(joint.other_task_id, "TargetsDrawn"), "state", b"{not json")
+    tamper.set(tamper.position_of(joint.task_id, "Planned"), "state", b"[]")
+
+    auditor = auditor_on(store)
+    log = auditor.check_log(AUDITOR)
+    draws = auditor.verify(AUDITOR, log)
+
+    assert sorted(log.planned) == sorted([joint.task_id, joint.other_task_id])
+    assert len(log.findings) == 2
+    assert draws.differences == [] and draws.undecodable == 2 and not draws.ok
+    assert (draws.tasks, draws.draws) == (2, 0)
+
+
+@both_stores
 def test_a_changed_type_is_named_by_its_position(
     closed: tuple[JointInspection, Tamper], store: Store
 ) -> None:
@@ -314,7 +332,9 @@ def test_the_auditor_command_on_sqlite_lists_every_finding_and_exits_1(
     assert isinstance(result.exception, SystemExit)
     assert f"缺第 6 版：位置 {deleted} 的事件已被删除" in result.output
     assert f"位置 {unreadable}：抽查任务 {joint.other_task_id}" in result.output
-    assert "第 3 版事件 TargetsDrawn 无法核验" in result.output
+    # Named once, by the raw log; the draws' re-run counts it among what it could not verify.
+    assert result.output.count(f"{joint.other_task_id}") == 1
+    assert "1 个事件无法解读、未能核验（位置见事件日志）" in result.output
     assert "datetime.datetime(" not in result.output and "Traceback" not in result.output
     refused = CliRunner().invoke(
         app, ["--db", str(store.path), "audit", "verify", "--checkpoint", "1:" + "0" * 64]
