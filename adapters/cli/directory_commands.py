@@ -24,7 +24,7 @@ def directory_open(
     owner: Annotated[str, typer.Option("--owner", "--dept", help="维护部门代码")],
     at: AtOption = None,
 ) -> None:
-    """新建检查对象名录库。"""
+    """新建抽查对象名录库。"""
     run(
         lambda: cli.service.directories.open_target_directory(
             cli.actor(owner), name, at=parse_at(at)

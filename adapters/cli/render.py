@@ -115,7 +115,7 @@ def describe_event(event: Any) -> str:
         )
     if owner == "TargetDirectory":
         if kind == "Opened":
-            return f"新建检查对象名录库「{event.name}」"
+            return f"新建抽查对象名录库「{event.name}」"
         return f"名录库{'导入' if kind == 'TargetsRegistered' else '更新'} {len(event.targets)} 个检查对象"
     if kind == "Opened":
         return f"新建{dept(event.department)}执法检查人员名录库"
