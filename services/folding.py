@@ -1,7 +1,8 @@
 """A batch of the log folded into the rows it changes, for a store that keeps read models in tables.
 
-A store loads what the batch's tasks already have, hands it here with the batch, and writes back
-only what changed, with its position, in one transaction. The read models' own rules (what a
+A store asks which tasks' rows each read model needs (`wanted`), loads what those tasks already
+have, hands it here with the batch (`fold_batch`), and writes back only what changed, with its
+position, in one transaction. The read models' own rules (what a
 department owes, how a correction reads, what counts as a month's work) stay in their modules;
 this is how a batch of them becomes rows, the same for every store.
 """
@@ -12,13 +13,14 @@ import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.utils import TopicError, resolve_topic
 
 from domain.task import Task
 from services.ledger import FollowUpLedger, LedgerRow
-from services.log import Logged
+from services.log import Logged, event_name
 from services.projection import handled_events
 from services.register import PublicRegister, PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload, PlanStatistics
@@ -54,8 +56,61 @@ def folds(topic: str) -> bool:
         return False
 
 
-def task_ids(batch: Sequence[Logged]) -> list[UUID]:
-    return list(dict.fromkeys(logged.event.originator_id for logged in batch))
+def task_ids(batch: Sequence[Logged], model: type) -> list[UUID]:
+    """The tasks of the batch's events that `model` has a handler for: the only tasks whose rows
+    it needs."""
+    return list(
+        dict.fromkeys(
+            logged.event.originator_id
+            for logged in batch
+            if hasattr(model, f"when_{event_name(logged.event)}")
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """The tasks whose rows a store loads for a batch."""
+
+    views: list[UUID]
+    """Every task some read model folds an event of: its view names it (name, lead,
+    cooperating) for the register, the ledger and the statistics, which keep no copy."""
+    register: list[UUID]
+    ledger: list[UUID]
+
+
+def wanted(batch: Sequence[Logged]) -> Wanted:
+    register = task_ids(batch, PublicRegister)
+    ledger = task_ids(batch, FollowUpLedger)
+    named = [*task_ids(batch, TaskIndex), *register, *ledger, *task_ids(batch, PlanStatistics)]
+    return Wanted(list(dict.fromkeys(named)), register, ledger)
+
+
+@dataclass
+class Changes:
+    views: ViewChanges
+    register: RegisterChanges
+    ledger: LedgerChanges
+    statistics: StatisticsChanges
+
+
+def fold_batch(
+    views: Mapping[UUID, dict[str, Any]],
+    entries: Sequence[Placed],
+    rows: Sequence[tuple[int, LedgerRow]],
+    batch: Sequence[Logged],
+) -> Changes:
+    """The batch's effect on every read model, from the stored views (as records), register
+    entries and ledger rows of the tasks `wanted(batch)` names."""
+    folded = fold_views(views, batch)
+    names = {task: view.name for task, view in folded.held.items()}
+    departments = {task: (view.lead, *view.cooperating) for task, view in folded.held.items()}
+    return Changes(
+        folded,
+        fold_register(names, entries, batch),
+        fold_ledger(names, rows, batch),
+        fold_statistics(departments, batch),
+    )
 
 
 # ---------------------------------------------------------------------------- task views
@@ -63,30 +118,36 @@ def task_ids(batch: Sequence[Logged]) -> list[UUID]:
 class ViewChanges:
     views: dict[UUID, TaskView] = field(default_factory=dict)
     """Every view the batch changed, whole."""
+    records: dict[UUID, dict[str, Any]] = field(default_factory=dict)
+    """Each changed view as the store keeps it (`to_record()`, made once)."""
+    held: dict[UUID, TaskView] = field(default_factory=dict)
+    """Every view the fold held, changed or not: the stored ones and those planned here."""
     planned: dict[UUID, int] = field(default_factory=dict)
     """New tasks -> the position of their Planned event: their place in every list."""
     escalations: list[tuple[int, Escalation]] = field(default_factory=list)
     """(place, escalation): in the order they were raised."""
 
 
-def fold_views(stored: Mapping[UUID, TaskView], batch: Sequence[Logged]) -> ViewChanges:
+def fold_views(stored: Mapping[UUID, dict[str, Any]], batch: Sequence[Logged]) -> ViewChanges:
+    """`stored`: the views as the store keeps them (`to_record()`), each read once here."""
     index = TaskIndex()
-    before = {task: view.to_record() for task, view in stored.items()}
-    index.tasks.update({task: TaskView.from_record(record) for task, record in before.items()})
-    changes = ViewChanges()
+    index.tasks.update({task: TaskView.from_record(record) for task, record in stored.items()})
+    changes = ViewChanges(held=index.tasks)
     for logged in batch:
         told = len(index.escalations)
         index.process(logged)
         task = logged.event.originator_id
-        if task in index.tasks and task not in before:
+        if task in index.tasks and task not in stored:
             changes.planned.setdefault(task, logged.position)
         changes.escalations += [
             (logged.position * ESCALATIONS_PER_EVENT + n, e)
             for n, e in enumerate(index.escalations[told:])
         ]
-    changes.views = {
-        task: view for task, view in index.tasks.items() if view.to_record() != before.get(task)
-    }
+    for task, view in index.tasks.items():
+        record = view.to_record()
+        if record != stored.get(task):
+            changes.views[task] = view
+            changes.records[task] = record
     return changes
 
 
@@ -101,7 +162,6 @@ class Placed:
 
 @dataclass
 class RegisterChanges:
-    names: dict[UUID, str] = field(default_factory=dict)
     entries: list[Placed] = field(default_factory=list)
     draws: dict[UUID, tuple[int, PublishedDraw]] = field(default_factory=dict)
 
@@ -136,7 +196,6 @@ def fold_register(
                 logged.position,
                 register.draws[event.originator_id],
             )
-    changes.names = {t: n for t, n in register.task_names.items() if names.get(t) != n}
     for entries in register.entries.values():
         for entry in entries:
             key = (entry.credit_code, entry.task_id)
@@ -148,7 +207,6 @@ def fold_register(
 # ---------------------------------------------------------------------------- follow-up ledger
 @dataclass
 class LedgerChanges:
-    names: dict[UUID, str] = field(default_factory=dict)
     rows: list[tuple[int, LedgerRow]] = field(default_factory=list)
     """(position of the FollowUpOpened, the row as it now stands). A FollowUpOpened opens one
     row, so its position is the row's own place in the ledger, and a page's cursor."""
@@ -172,15 +230,13 @@ def fold_ledger(
         for key in list(ledger.rows)[known:]:
             opened[key] = logged.position
     return LedgerChanges(
-        {t: n for t, n in ledger.task_names.items() if names.get(t) != n},
-        [(opened[k], row) for k, row in ledger.rows.items() if row != before.get(k)],
+        [(opened[k], row) for k, row in ledger.rows.items() if row != before.get(k)]
     )
 
 
 # ---------------------------------------------------------------------------- plan statistics
 @dataclass
 class StatisticsChanges:
-    departments: dict[UUID, tuple[str, ...]] = field(default_factory=dict)
     increments: list[MonthlyWorkload] = field(default_factory=list)
     """Counts to add to what the store holds for each (department, month)."""
 
@@ -192,7 +248,4 @@ def fold_statistics(
     statistics.departments.update(departments)
     for logged in batch:
         statistics.process(logged)
-    return StatisticsChanges(
-        {t: d for t, d in statistics.departments.items() if departments.get(t) != d},
-        list(statistics.months.values()),
-    )
+    return StatisticsChanges(list(statistics.months.values()))

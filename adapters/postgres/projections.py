@@ -18,9 +18,7 @@ from adapters.postgres.read_model_schema import (
     REBUILT,
     REGISTER,
     STATISTICS,
-    STATISTICS_TASKS,
     TASK_DEPARTMENTS,
-    TASK_NAMES,
     TASK_YEARS,
     TASKS,
     qualified,
@@ -31,19 +29,15 @@ from services.folding import (
     RegisterChanges,
     StatisticsChanges,
     ViewChanges,
-    fold_ledger,
-    fold_register,
-    fold_statistics,
-    fold_views,
+    fold_batch,
     folded_events,
     folds,
-    task_ids,
+    wanted,
 )
 from services.ledger import LedgerRow
 from services.log import Logged
 from services.read_models import NAME, as_json
 from services.register import RegisterEntry
-from services.task_views import TaskView
 
 
 class ReadModelsProjection:
@@ -63,36 +57,32 @@ class ReadModelsProjection:
         return qualified(self.schema, table)
 
     async def apply(self, connection: Any, batch: Sequence[Logged]) -> None:
-        ids = task_ids(batch)
-        views = await self._views(connection, ids)
-        await self._write_views(connection, fold_views(views, batch))
-        names = await self._names(connection, "register", ids)
-        entries = await self._entries(connection, ids)
-        await self._write_register(connection, fold_register(names, entries, batch))
-        names = await self._names(connection, "ledger", ids)
-        rows = await self._ledger_rows(connection, ids)
-        await self._write_ledger(connection, fold_ledger(names, rows, batch))
-        departments = await self._departments(connection, ids)
-        await self._write_statistics(connection, fold_statistics(departments, batch))
+        ids = wanted(batch)
+        changes = fold_batch(
+            await self._views(connection, ids.views),
+            await self._entries(connection, ids.register),
+            await self._ledger_rows(connection, ids.ledger),
+            batch,
+        )
+        await self._write_views(connection, changes.views)
+        await self._write_register(connection, changes.register)
+        await self._write_ledger(connection, changes.ledger)
+        await self._write_statistics(connection, changes.statistics)
 
     # ------------------------------------------------------------------ loading a batch's state
-    async def _views(self, connection: Any, ids: list[UUID]) -> dict[UUID, TaskView]:
+    async def _views(self, connection: Any, ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
+        """The views as stored: the fold reads each once."""
+        if not ids:
+            return {}
         rows = await connection.fetch(
             f"SELECT view FROM {self._t(TASKS)} WHERE task_id = ANY($1::uuid[])", ids
         )
-        views = (TaskView.from_record(json.loads(row["view"])) for row in rows)
-        return {view.task_id: view for view in views}
-
-    async def _names(self, connection: Any, model: str, ids: list[UUID]) -> dict[UUID, str]:
-        rows = await connection.fetch(
-            f"SELECT task_id, name FROM {self._t(TASK_NAMES)} "
-            "WHERE model = $1 AND task_id = ANY($2::uuid[])",
-            model,
-            ids,
-        )
-        return {row["task_id"]: row["name"] for row in rows}
+        records = (json.loads(row["view"]) for row in rows)
+        return {UUID(record["task_id"]): record for record in records}
 
     async def _entries(self, connection: Any, ids: list[UUID]) -> list[Placed]:
+        if not ids:
+            return []
         rows = await connection.fetch(
             f"SELECT place, entry FROM {self._t(REGISTER)} WHERE task_id = ANY($1::uuid[]) "
             "ORDER BY place",
@@ -104,20 +94,14 @@ class ReadModelsProjection:
         ]
 
     async def _ledger_rows(self, connection: Any, ids: list[UUID]) -> list[tuple[int, LedgerRow]]:
+        if not ids:
+            return []
         rows = await connection.fetch(
             f"SELECT position, row FROM {self._t(LEDGER)} WHERE task_id = ANY($1::uuid[]) "
             "ORDER BY position",
             ids,
         )
         return [(row["position"], LedgerRow.from_record(json.loads(row["row"]))) for row in rows]
-
-    async def _departments(self, connection: Any, ids: list[UUID]) -> dict[UUID, tuple[str, ...]]:
-        rows = await connection.fetch(
-            f"SELECT task_id, departments FROM {self._t(STATISTICS_TASKS)} "
-            "WHERE task_id = ANY($1::uuid[])",
-            ids,
-        )
-        return {row["task_id"]: tuple(row["departments"]) for row in rows}
 
     # ------------------------------------------------------------------ writing its effect
     async def _write_views(self, connection: Any, changes: ViewChanges) -> None:
@@ -134,7 +118,7 @@ class ReadModelsProjection:
                     changes.planned.get(task, 0),
                     view.closed,
                     view.next_due(),
-                    as_json(view.to_record()),
+                    as_json(changes.records[task]),
                 )
                 for task, view in changes.views.items()
             ],
@@ -175,15 +159,7 @@ class ReadModelsProjection:
             ],
         )
 
-    async def _write_names(self, connection: Any, model: str, names: dict[UUID, str]) -> None:
-        await connection.executemany(
-            f"INSERT INTO {self._t(TASK_NAMES)} (model, task_id, name) VALUES ($1, $2, $3) "
-            "ON CONFLICT (model, task_id) DO UPDATE SET name = EXCLUDED.name",
-            [(model, task, name) for task, name in names.items()],
-        )
-
     async def _write_register(self, connection: Any, changes: RegisterChanges) -> None:
-        await self._write_names(connection, "register", changes.names)
         await connection.executemany(
             f"INSERT INTO {self._t(REGISTER)} (credit_code, task_id, place, entry) "
             "VALUES ($1, $2, $3, $4::jsonb) "
@@ -203,7 +179,6 @@ class ReadModelsProjection:
         )
 
     async def _write_ledger(self, connection: Any, changes: LedgerChanges) -> None:
-        await self._write_names(connection, "ledger", changes.names)
         await connection.executemany(
             f"INSERT INTO {self._t(LEDGER)} (task_id, number, position, department, row) "
             "VALUES ($1, $2, $3, $4, $5::jsonb) "
@@ -215,11 +190,6 @@ class ReadModelsProjection:
         )
 
     async def _write_statistics(self, connection: Any, changes: StatisticsChanges) -> None:
-        await connection.executemany(
-            f"INSERT INTO {self._t(STATISTICS_TASKS)} (task_id, departments) VALUES ($1, $2) "
-            "ON CONFLICT (task_id) DO UPDATE SET departments = EXCLUDED.departments",
-            [(task, list(d)) for task, d in changes.departments.items()],
-        )
         await connection.executemany(
             f"INSERT INTO {self._t(STATISTICS)} AS m "
             "(department, month, tasks, targets_drawn, done, overdue) "

@@ -22,11 +22,9 @@ TASKS = "ssj_rm_tasks"
 TASK_DEPARTMENTS = "ssj_rm_task_departments"
 TASK_YEARS = "ssj_rm_task_years"
 ESCALATIONS = "ssj_rm_escalations"
-TASK_NAMES = "ssj_rm_task_names"
 REGISTER = "ssj_rm_register"
 DRAWS = "ssj_rm_draws"
 LEDGER = "ssj_rm_ledger"
-STATISTICS_TASKS = "ssj_rm_statistics_tasks"
 STATISTICS = "ssj_rm_statistics"
 FAULTS = "ssj_rm_faults"
 
@@ -35,11 +33,9 @@ REBUILT: tuple[str, ...] = (
     TASK_DEPARTMENTS,
     TASK_YEARS,
     ESCALATIONS,
-    TASK_NAMES,
     REGISTER,
     DRAWS,
     LEDGER,
-    STATISTICS_TASKS,
     STATISTICS,
 )
 """What a rebuild empties and refills from the log."""
@@ -55,8 +51,11 @@ RETIRED = (
     "ssj_rm_register_draws",
     "ssj_rm_ledger_tasks",
     "ssj_rm_plan_statistics",
+    "ssj_rm_task_names",
+    "ssj_rm_statistics_tasks",
 )
-"""Tables of the first layout (schema version 1): rebuildable, so simply dropped."""
+"""Tables of earlier layouts, rebuildable, so simply dropped: the first layout's (schema version
+1), and two that kept each task's name and departments beside its view, which holds them."""
 
 READ_MODEL_SQL: tuple[str, ...] = (
     "\n".join(f"DROP TABLE IF EXISTS {{schema}}.{table};" for table in RETIRED),
@@ -110,12 +109,6 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{ESCALATIONS} (
     deadline date,
     at timestamptz NOT NULL
 );
-CREATE TABLE IF NOT EXISTS {{schema}}.{TASK_NAMES} (
-    model text NOT NULL,
-    task_id uuid NOT NULL,
-    name text NOT NULL,
-    PRIMARY KEY (model, task_id)
-);
 CREATE TABLE IF NOT EXISTS {{schema}}.{REGISTER} (
     credit_code text NOT NULL,
     task_id uuid NOT NULL,
@@ -140,10 +133,6 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{LEDGER} (
     PRIMARY KEY (task_id, number)
 );
 CREATE INDEX IF NOT EXISTS {LEDGER}_position ON {{schema}}.{LEDGER} (position);
-CREATE TABLE IF NOT EXISTS {{schema}}.{STATISTICS_TASKS} (
-    task_id uuid PRIMARY KEY,
-    departments text[] NOT NULL
-);
 CREATE TABLE IF NOT EXISTS {{schema}}.{STATISTICS} (
     department text NOT NULL,
     month char(7) NOT NULL,

@@ -14,13 +14,13 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.ledger import LedgerRow
 from services.read_models import NAME, as_json
 from services.register import RegisterEntry
-from services.task_views import TaskView
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
@@ -158,11 +158,9 @@ class SqliteProjection:
                 "ssj_rm_task_departments",
                 "ssj_rm_task_years",
                 "ssj_rm_escalations",
-                "ssj_rm_task_names",
                 "ssj_rm_register",
                 "ssj_rm_draws",
                 "ssj_rm_ledger",
-                "ssj_rm_statistics_tasks",
                 "ssj_rm_statistics",
             ):
                 connection.execute(f"DELETE FROM {table}")
@@ -170,37 +168,34 @@ class SqliteProjection:
         return self.catch_up()
 
     def _apply(self, batch: Sequence[Logged]) -> None:
-        from services.folding import (
-            fold_ledger,
-            fold_register,
-            fold_statistics,
-            fold_views,
-            task_ids,
-        )
+        from services.folding import fold_batch, wanted
 
-        ids = task_ids(batch)
-        self._write_views(fold_views(self._views(ids), batch))
-        self._write_register(fold_register(self._names("register", ids), self._entries(ids), batch))
-        self._write_ledger(fold_ledger(self._names("ledger", ids), self._ledger_rows(ids), batch))
-        self._write_statistics(fold_statistics(self._departments(ids), batch))
+        ids = wanted(batch)
+        changes = fold_batch(
+            self._views(ids.views),
+            self._entries(ids.register),
+            self._ledger_rows(ids.ledger),
+            batch,
+        )
+        self._write_views(changes.views)
+        self._write_register(changes.register)
+        self._write_ledger(changes.ledger)
+        self._write_statistics(changes.statistics)
 
     # ------------------------------------------------------------------ loading a batch's state
-    def _views(self, ids: Sequence[UUID]) -> dict[UUID, TaskView]:
+    def _views(self, ids: Sequence[UUID]) -> dict[UUID, dict[str, Any]]:
+        """The views as stored: the fold reads each once."""
+        if not ids:
+            return {}
         rows = self._rows(f"SELECT view FROM ssj_rm_tasks WHERE task_id {IN_IDS}", as_ids(ids))
-        views = (TaskView.from_record(json.loads(view)) for (view,) in rows)
-        return {view.task_id: view for view in views}
-
-    def _names(self, model: str, ids: Sequence[UUID]) -> dict[UUID, str]:
-        rows = self._rows(
-            f"SELECT task_id, name FROM ssj_rm_task_names WHERE model = ? AND task_id {IN_IDS}",
-            model,
-            as_ids(ids),
-        )
-        return {UUID(task): name for task, name in rows}
+        records = (json.loads(view) for (view,) in rows)
+        return {UUID(record["task_id"]): record for record in records}
 
     def _entries(self, ids: Sequence[UUID]) -> list[Placed]:
         from services.folding import Placed
 
+        if not ids:
+            return []
         rows = self._rows(
             f"SELECT place, entry FROM ssj_rm_register WHERE task_id {IN_IDS} ORDER BY place",
             as_ids(ids),
@@ -210,50 +205,59 @@ class SqliteProjection:
         ]
 
     def _ledger_rows(self, ids: Sequence[UUID]) -> list[tuple[int, LedgerRow]]:
+        if not ids:
+            return []
         rows = self._rows(
             f"SELECT position, row FROM ssj_rm_ledger WHERE task_id {IN_IDS} ORDER BY position",
             as_ids(ids),
         )
         return [(position, LedgerRow.from_record(json.loads(row))) for position, row in rows]
 
-    def _departments(self, ids: Sequence[UUID]) -> dict[UUID, tuple[str, ...]]:
-        rows = self._rows(
-            f"SELECT task_id, departments FROM ssj_rm_statistics_tasks WHERE task_id {IN_IDS}",
-            as_ids(ids),
-        )
-        return {UUID(task): tuple(json.loads(departments)) for task, departments in rows}
-
     # ------------------------------------------------------------------ writing its effect
     def _write_views(self, changes: ViewChanges) -> None:
         c = self.connection
-        for task, view in changes.views.items():
-            key = str(task)
-            due = view.next_due()
-            record = as_json(view.to_record())
-            if task in changes.planned:
-                c.execute(
-                    "INSERT INTO ssj_rm_tasks (task_id, planned_at, closed, next_due, view) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (key, changes.planned[task], view.closed, due and due.isoformat(), record),
-                )
-            else:
-                c.execute(
-                    "UPDATE ssj_rm_tasks SET closed = ?, next_due = ?, view = ? WHERE task_id = ?",
-                    (view.closed, due and due.isoformat(), record, key),
-                )
-            (planned_at,) = c.execute(
-                "SELECT planned_at FROM ssj_rm_tasks WHERE task_id = ?", (key,)
-            ).fetchone()
-            c.execute("DELETE FROM ssj_rm_task_departments WHERE task_id = ?", (key,))
+        if changes.views:
             c.executemany(
-                "INSERT INTO ssj_rm_task_departments (department, planned_at, task_id, closed) "
-                "VALUES (?, ?, ?, ?)",
-                [(d, planned_at, key, view.closed) for d in view.visible_to()],
+                "INSERT INTO ssj_rm_tasks (task_id, planned_at, closed, next_due, view) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_id) DO UPDATE "
+                "SET closed = excluded.closed, next_due = excluded.next_due, view = excluded.view",
+                [
+                    (
+                        str(task),
+                        changes.planned.get(task, 0),
+                        view.closed,
+                        iso(view.next_due()),
+                        as_json(changes.records[task]),
+                    )
+                    for task, view in changes.views.items()
+                ],
             )
-            c.execute("DELETE FROM ssj_rm_task_years WHERE task_id = ?", (key,))
+            ids = as_ids(list(changes.views))
+            c.execute(f"DELETE FROM ssj_rm_task_departments WHERE task_id {IN_IDS}", (ids,))
+            # Each department with its task's place in the lists, which only ssj_rm_tasks holds.
+            c.execute(
+                "INSERT INTO ssj_rm_task_departments (department, planned_at, task_id, closed) "
+                "SELECT json_extract(seen.value, '$[0]'), t.planned_at, t.task_id, t.closed "
+                "FROM json_each(?) AS seen "
+                "JOIN ssj_rm_tasks AS t ON t.task_id = json_extract(seen.value, '$[1]')",
+                (
+                    json.dumps(
+                        [
+                            [department, str(task)]
+                            for task, view in changes.views.items()
+                            for department in view.visible_to()
+                        ]
+                    ),
+                ),
+            )
+            c.execute(f"DELETE FROM ssj_rm_task_years WHERE task_id {IN_IDS}", (ids,))
             c.executemany(
                 "INSERT INTO ssj_rm_task_years (year, task_id) VALUES (?, ?)",
-                [(year, key) for year in view.awaited_years()],
+                [
+                    (year, str(task))
+                    for task, view in changes.views.items()
+                    for year in view.awaited_years()
+                ],
             )
         c.executemany(
             "INSERT INTO ssj_rm_escalations "
@@ -266,22 +270,14 @@ class SqliteProjection:
                     e.task_name,
                     e.department,
                     e.what,
-                    e.deadline and e.deadline.isoformat(),
+                    iso(e.deadline),
                     e.at.isoformat(),
                 )
                 for place, e in changes.escalations
             ],
         )
 
-    def _write_names(self, model: str, names: dict[UUID, str]) -> None:
-        self.connection.executemany(
-            "INSERT INTO ssj_rm_task_names (model, task_id, name) VALUES (?, ?, ?) "
-            "ON CONFLICT (model, task_id) DO UPDATE SET name = excluded.name",
-            [(model, str(task), name) for task, name in names.items()],
-        )
-
     def _write_register(self, changes: RegisterChanges) -> None:
-        self._write_names("register", changes.names)
         self.connection.executemany(
             "INSERT INTO ssj_rm_register (credit_code, task_id, place, entry) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (credit_code, task_id) DO UPDATE SET entry = excluded.entry",
@@ -300,7 +296,6 @@ class SqliteProjection:
         )
 
     def _write_ledger(self, changes: LedgerChanges) -> None:
-        self._write_names("ledger", changes.names)
         self.connection.executemany(
             "INSERT INTO ssj_rm_ledger (task_id, number, position, department, row) "
             "VALUES (?, ?, ?, ?, ?) "
@@ -312,13 +307,7 @@ class SqliteProjection:
         )
 
     def _write_statistics(self, changes: StatisticsChanges) -> None:
-        c = self.connection
-        c.executemany(
-            "INSERT INTO ssj_rm_statistics_tasks (task_id, departments) VALUES (?, ?) "
-            "ON CONFLICT (task_id) DO UPDATE SET departments = excluded.departments",
-            [(str(t), as_json(list(d))) for t, d in changes.departments.items()],
-        )
-        c.executemany(
+        self.connection.executemany(
             "INSERT INTO ssj_rm_statistics AS m "
             "(department, month, tasks, targets_drawn, done, overdue) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (department, month) DO UPDATE SET "
@@ -330,3 +319,7 @@ class SqliteProjection:
                 for w in changes.increments
             ],
         )
+
+
+def iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None

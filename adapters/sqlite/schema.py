@@ -41,12 +41,6 @@ CREATE TABLE IF NOT EXISTS ssj_rm_escalations (
     deadline TEXT,
     at TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS ssj_rm_task_names (
-    model TEXT NOT NULL,
-    task_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    PRIMARY KEY (model, task_id)
-) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ssj_rm_register (
     credit_code TEXT NOT NULL,
     task_id TEXT NOT NULL,
@@ -71,10 +65,6 @@ CREATE TABLE IF NOT EXISTS ssj_rm_ledger (
     PRIMARY KEY (task_id, number)
 );
 CREATE INDEX IF NOT EXISTS ssj_rm_ledger_position ON ssj_rm_ledger (position);
-CREATE TABLE IF NOT EXISTS ssj_rm_statistics_tasks (
-    task_id TEXT PRIMARY KEY,
-    departments TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS ssj_rm_statistics (
     department TEXT NOT NULL,
     month TEXT NOT NULL,
