@@ -118,7 +118,9 @@ class ReadModels(Protocol):
 
     def record_fault(self, fault: Fault) -> None: ...
 
-    def faults(self, limit: int, after: str | None) -> Page[Fault]: ...
+    def faults(self, limit: int, after: str | None, task_id: UUID | None = None) -> Page[Fault]:
+        """In the order recorded; only those of `task_id` when given."""
+        ...
 
 
 def limited(limit: int) -> int:

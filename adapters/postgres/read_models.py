@@ -331,12 +331,15 @@ class PgReadModels:
                 fault.at,
             )
 
-    async def faults(self, limit: int, after: str | None) -> Page[Fault]:
+    async def faults(
+        self, limit: int, after: str | None, task_id: UUID | None = None
+    ) -> Page[Fault]:
         limit, start = limited(limit), cursor(after)
         rows = await self._fetch(
             f"SELECT place, process, task_id, position, error, at FROM {self._t(FAULTS)} "
-            "WHERE place > $1 ORDER BY place LIMIT $2",
+            "WHERE place > $1 AND ($2::uuid IS NULL OR task_id = $2) ORDER BY place LIMIT $3",
             start,
+            task_id,
             limit + 1,
         )
         return page_of(

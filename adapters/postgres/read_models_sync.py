@@ -140,5 +140,5 @@ class PgReadModelsSync:
     def record_fault(self, fault: Fault) -> None:
         self._run(self.models.record_fault(fault))
 
-    def faults(self, limit: int, after: str | None) -> Page[Fault]:
-        return self._run(self.models.faults(limit, after))
+    def faults(self, limit: int, after: str | None, task_id: UUID | None = None) -> Page[Fault]:
+        return self._run(self.models.faults(limit, after, task_id))

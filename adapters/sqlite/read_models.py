@@ -242,12 +242,15 @@ class SqliteReadModels(SqliteProjection):
                 ),
             )
 
-    def faults(self, limit: int, after: str | None) -> Page[Fault]:
+    def faults(self, limit: int, after: str | None, task_id: UUID | None = None) -> Page[Fault]:
         limit, start = limited(limit), cursor(after)
+        task = str(task_id) if task_id else None
         rows = self._rows(
             "SELECT place, process, task_id, position, error, at FROM ssj_rm_faults "
-            "WHERE place > ? ORDER BY place LIMIT ?",
+            "WHERE place > ? AND (? IS NULL OR task_id = ?) ORDER BY place LIMIT ?",
             start,
+            task,
+            task,
             limit + 1,
         )
         return page_of(

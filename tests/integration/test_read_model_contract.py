@@ -219,6 +219,24 @@ def test_a_process_position_only_moves_forward_and_faults_are_kept_in_order(
     assert [f for page in pages(read_models.faults, 2) for f in page.items] == faults
 
 
+def test_the_faults_of_one_task_come_alone_a_page_at_a_time(read_models: ReadModels) -> None:
+    task, other = UUID(int=1), UUID(int=2)
+    faults = [
+        Fault("dispatch", (task, other, None)[n % 3], n, f"OSError: {n}", at("2023-11-01"))
+        for n in range(7)
+    ]
+    for fault in faults:
+        read_models.record_fault(fault)
+
+    def of_task(limit: int, after: str | None) -> Page[Fault]:
+        return read_models.faults(limit, after, task)
+
+    assert [f for page in pages(of_task, 2) for f in page.items] == faults[::3]
+    assert read_models.faults(ALL, None, other).items == tuple(faults[1::3])
+    assert read_models.faults(ALL, None, UUID(int=3)).items == ()
+    assert read_models.faults(ALL, None).items == tuple(faults)
+
+
 def test_a_tasks_history_as_stored_is_what_the_auditor_replays(
     service: Service, read_models: ReadModels, joint: JointInspection
 ) -> None:
