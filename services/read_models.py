@@ -55,7 +55,7 @@ class Fault:
 
 class ReadModels(Protocol):
     def catch_up(self) -> int:
-        """Fold everything logged since each read model's position; the lowest position."""
+        """Fold everything logged since the read models' position; the position reached."""
         ...
 
     def close(self) -> None: ...
