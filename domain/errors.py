@@ -50,9 +50,7 @@ Each error says what was expected, so a department's staff can fix the input the
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-
-_BEIJING = timezone(timedelta(hours=8))
+from datetime import date, datetime
 
 
 def shown(value: object) -> str:
@@ -60,7 +58,9 @@ def shown(value: object) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             return value.strftime("%Y-%m-%d %H:%M:%S") + "（未带时区）"
-        return value.astimezone(_BEIJING).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）"
+        from domain.values import CHINA  # values checks its input with these errors
+
+        return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") + "（北京时间）"
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, str):

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.application import Application
-from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import ApplicationRecorder, Notification
-from eventsourcing.utils import get_topic
 
 BATCH = 1_000
 
@@ -98,13 +96,3 @@ def event_name(event: Any) -> str:
 
 def aggregate_name(event: Any) -> str:
     return type(event).__qualname__.split(".", 1)[0]
-
-
-def topics_of(aggregate: type[Aggregate]) -> tuple[str, ...]:
-    """Every event type of an aggregate, as stored. A reader of tasks need not fetch and decode
-    the directories' events, which for a provincial directory are megabytes each."""
-    return tuple(
-        get_topic(member)
-        for member in vars(aggregate).values()
-        if isinstance(member, type) and issubclass(member, Aggregate.Event)
-    )

@@ -14,8 +14,8 @@ from domain.errors import InvalidValueError
 from services.actors import Actor, Role
 from services.errors import NotFoundError
 from services.ledger import LedgerRow
-from services.permissions import Action, Parties, departments_seen, require
-from services.read_models import DEFAULT_LIMIT, Fault, Page, ReadModels
+from services.permissions import Action, Parties, allows, departments_seen, require
+from services.read_models import DEFAULT_LIMIT, MAX_LIMIT, Fault, Page, ReadModels
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.stored import HistoryEntry
@@ -98,6 +98,13 @@ class Queries:
         """What the service's processes could not do, task by task: the office follows it up."""
         require(actor, Action.READ_ESCALATIONS)
         return self.read_models.faults(limit, after)
+
+    def task_faults(self, actor: Actor, task_id: UUID) -> tuple[Fault, ...]:
+        """For the task's page: what the processes could not do on it, shown to those who
+        follow faults up (the office, auditors); a department's page shows what it waits for."""
+        if not allows(actor, Action.READ_ESCALATIONS):
+            return ()
+        return self.read_models.faults(MAX_LIMIT, None, task_id).items
 
     def awaiting(self, actor: Actor, year: int) -> list[UUID]:
         """The tasks whose deadlines wait for a year's calendar: the office loads that year."""

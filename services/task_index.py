@@ -85,7 +85,7 @@ class TaskIndex(Dispatching):
         if e.results_due is None and e.awaiting_calendar is not None:
             view.awaiting[e.target] = e.awaiting_calendar
             what = f"{e.target} 的结果录入期限{awaiting_calendar(e.awaiting_calendar)}"
-            self._escalate(e, view.lead, what, None)
+            self._escalate(e, e.department, what, None)  # who visited, as the bus tells it
 
     def when_ResultDeadlineSet(self, e: Task.ResultDeadlineSet) -> None:
         view = self._view(e)

@@ -195,10 +195,6 @@ def fault_line(fault: Fault) -> str:
     return f"  处理失败（{fault.process}，{task}位置 {fault.position}，{when(fault.at)}）：{fault.error}"
 
 
-def fault_lines(faults: tuple[Fault, ...], task_id: object) -> list[str]:
-    return [fault_line(f) for f in faults if f.task_id == task_id]
-
-
 def inbox_item(item: InboxItem) -> str:
     owes = "；".join(item.owes) or "无待办"
     return f"{item.task_id}  [{item.role}] {item.name}（{item.stage}，{item.window_end} 前完成）\n    待办：{owes}"

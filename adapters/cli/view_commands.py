@@ -78,8 +78,8 @@ def task_show(
     typer.echo(render.task_view_summary(view, len(history)))
     for line in render.waiting_lines(view):
         typer.echo(line)
-    for line in render.fault_lines(service.read_models.faults(1000, None).items, task_id):
-        typer.echo(line)
+    for fault in run(lambda: service.queries.task_faults(actor, task_id), settle=False):
+        typer.echo(render.fault_line(fault))
     for entry in history:
         typer.echo(render.history_line(entry))
 

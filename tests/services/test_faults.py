@@ -50,6 +50,10 @@ def test_a_task_that_cannot_be_read_is_a_fault_and_the_other_task_is_dispatched(
     assert (fault.process, fault.task_id, fault.position) == ("dispatch", joint.task_id, drawn_at)
     assert "MapperDeserialisationError" in fault.error or "JSON" in fault.error
     assert service.dispatch.follow() == 0  # the process moved on: the fault is not retried forever
+    # The task's page shows it to the office, and not to a department, whose page says what waits.
+    assert service.queries.task_faults(OFFICE, joint.task_id) == (fault,)
+    assert service.queries.task_faults(OFFICE, joint.other_task_id) == ()
+    assert service.queries.task_faults(EDUCATION, joint.task_id) == ()
     # The other task goes on, and so does every reader.
     tasks.confirm(department("market"), joint.other_task_id, at=at("2023-11-02"))
     service.settle()
