@@ -150,6 +150,7 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{FAULTS} (
     error text NOT NULL,
     at timestamptz NOT NULL
 );
+CREATE INDEX IF NOT EXISTS {FAULTS}_task ON {{schema}}.{FAULTS} (task_id, place);
 COMMENT ON TABLE {{schema}}.{FAULTS} IS
     'What a process of the service could not do on one task, and why: it went on with the others.';
 """,

@@ -82,4 +82,5 @@ CREATE TABLE IF NOT EXISTS ssj_rm_faults (
     error TEXT NOT NULL,
     at TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS ssj_rm_faults_task ON ssj_rm_faults (task_id, place);
 """
