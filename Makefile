@@ -9,8 +9,9 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint bench clean system-packages
 
 # Debian packages the tests use, installed when missing (as root, as CI runs): faketime runs the
-# CLI at another date (the year-end tests).
-DEBIAN_PACKAGES := faketime
+# CLI at another date (the year-end tests); chromium is the browser Playwright drives (a test
+# tool's own browser download cannot work here), with fonts-noto-cjk so that pages show Chinese.
+DEBIAN_PACKAGES := faketime chromium fonts-noto-cjk
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +30,7 @@ lint: $(STAMP)
 
 system-packages:
 	@for package in $(DEBIAN_PACKAGES); do \
-		command -v $$package >/dev/null 2>&1 || apt-get install -y -q $$package >/dev/null \
+		dpkg -s $$package >/dev/null 2>&1 || apt-get install -y -q $$package >/dev/null \
 		|| { apt-get update -q >/dev/null && apt-get install -y -q $$package >/dev/null; } \
 		|| { echo "make test: the Debian package $$package is needed (apt-get install $$package, as root)"; exit 1; }; \
 	done
