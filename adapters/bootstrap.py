@@ -19,12 +19,15 @@ from adapters.settings import Settings
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from adapters.accounts.rows import SqlAccountStore
     from adapters.postgres.urls import PgUrl
     from domain.calendar import WorkCalendar
+    from services.accounts import Accounts
     from services.audit import Auditor
     from services.calendars import Calendars
     from services.clock import Clock, TimeGuard
     from services.directories import Directories
+    from services.idempotency import Idempotency
     from services.processes import DeadlineWatch, DispatchProcess
     from services.queries import Queries
     from services.read_models import ReadModels
@@ -148,6 +151,33 @@ class Service:
 
         return DeadlineWatch(self.tasks, self.read_models, self.clock)
 
+    # ------------------------------------------------------------------ the HTTP front's own
+    @cached_property
+    def account_store(self) -> SqlAccountStore:
+        """Accounts, API keys and idempotency keys, in the same store as the events."""
+        if self.pg_url is not None:
+            from adapters.accounts.postgres import PgAccountStore
+            from adapters.postgres.connect import check_reachable
+
+            check_reachable(self.pg_url, "SSJ_DATABASE_URL")
+            return PgAccountStore(self.pg_url, self.settings.database_schema)
+        from adapters.accounts.sqlite import SqliteAccountStore
+
+        return SqliteAccountStore(":memory:" if self.memory else self.sqlite_file)
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        from adapters.accounts.hashing import Argon2PasswordHasher
+        from services.accounts import Accounts
+
+        return Accounts(self.account_store, Argon2PasswordHasher())
+
+    @cached_property
+    def idempotency(self) -> Idempotency:
+        from services.idempotency import Idempotency
+
+        return Idempotency(self.account_store)
+
     # ------------------------------------------------------------------ life
     def settle(self) -> None:
         """Bring the read models up to the log, let the processes react to what is new (a draw
@@ -165,6 +195,8 @@ class Service:
         built = self.__dict__
         if "read_models" in built:
             self.read_models.close()
+        if "account_store" in built:
+            self.account_store.close()
         if "tasks" in built:
             self.tasks.close()
         if "directories" in built:

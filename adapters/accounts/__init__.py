@@ -1,0 +1,1 @@
+"""The accounts' and idempotency keys' stores (SQLite, PostgreSQL) and the password hasher."""
