@@ -19,6 +19,8 @@ What it sets up, and why:
 - the bus's bookkeeping: `ssj_commands` (each command id applied, written in the same transaction
   as its events), `ssj_receipts` (each command's answer, so a repeat gets the same one), both
   append-only, and `ssj_relay` (the relay's position in the log);
+- the HTTP front's accounts, API keys and remembered answers (adapters/accounts/pg_schema.py),
+  which the service's role may update;
 - the service's role may only SELECT and INSERT the stored events (plus MAINTAIN, which is what
   `LOCK TABLE … IN EXCLUSIVE MODE` needs: the library takes that lock so that commit order is
   notification order), and read and write the rebuildable read models.
@@ -35,6 +37,7 @@ from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
 from psycopg import sql
 
+from adapters.accounts.pg_schema import ACCOUNT_SQL, account_grants
 from adapters.postgres.read_model_schema import (
     EVENTS,
     READ_MODEL_SEQUENCES,
@@ -268,6 +271,7 @@ def _grants(schema: str, role: str) -> str:
         lines.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {schema}.{table} TO {role};")
     for sequence in READ_MODEL_SEQUENCES:
         lines.append(f"GRANT USAGE ON SEQUENCE {schema}.{sequence} TO {role};")
+    lines.extend(account_grants(schema, role))
     return "\n".join(lines)
 
 
@@ -319,6 +323,7 @@ def migrate(
                 CHECKPOINTS.format(schema=quoted),
                 APPEND_FUNCTION.format(schema=quoted, events=EVENTS),
                 *(s.format(schema=quoted) for s in READ_MODEL_SQL),
+                ACCOUNT_SQL.format(schema=quoted),
                 _protect(quoted),
                 _grants(quoted, role),
             ):
