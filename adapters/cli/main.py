@@ -11,6 +11,7 @@ import atexit
 
 import typer
 
+from adapters.cli.account_commands import key_app, user_app
 from adapters.cli.audit_commands import audit_app, db_app
 from adapters.cli.bus import bus_app, office_app, worker
 from adapters.cli.calendar_commands import calendar_app
@@ -36,6 +37,8 @@ app.add_typer(bus_app, name="bus")
 app.add_typer(dept_app, name="dept")
 app.add_typer(office_app, name="office")
 app.command("worker")(worker)
+app.add_typer(user_app, name="user")
+app.add_typer(key_app, name="key")
 register_views(app, task_app)
 atexit.register(cli.close)
 
