@@ -311,7 +311,8 @@ class Accounts:
 
     def sign_in(self, username: str, password: str, *, at: datetime) -> Principal:
         at = moment(at)
-        name = username.strip().lower() if isinstance(username, str) else ""
+        # Counted under the name as typed (bounded: no user name is longer), known or not.
+        name = username.strip().lower()[:64] if isinstance(username, str) else ""
         counted = self.store.failures(name)
         if counted is not None and counted.locked_until is not None and at < counted.locked_until:
             raise AccountLockedError(counted.locked_until)

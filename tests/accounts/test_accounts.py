@@ -274,3 +274,8 @@ def test_a_keys_last_use_is_written_at_most_once_a_minute(accounts: Accounts) ->
     assert accounts.keys()[0].last_used_at == NOW
     accounts.authenticate_key(token, at=NOW + timedelta(seconds=60))
     assert accounts.keys()[0].last_used_at == NOW + timedelta(seconds=60)
+
+
+def test_a_name_no_one_could_have_is_answered_alike_and_kept_short(accounts: Accounts) -> None:
+    assert failed_delay(accounts, "x" * 10_000) == 0.25
+    assert accounts.store.failures("x" * 64) is not None  # never the attacker's 10 000 characters
