@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from platformdirs import user_data_path
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.clock import DEFAULT_TOLERANCE
@@ -53,3 +53,32 @@ class Settings(BaseSettings):
     )
     nats_user: str | None = Field(default=None, description="SSJ_NATS_USER")
     nats_password: str | None = Field(default=None, description="SSJ_NATS_PASSWORD")
+    # ------------------------------------------------------------------ the HTTP front (ssj serve)
+    session_secret: SecretStr | None = Field(
+        default=None,
+        description="SSJ_SESSION_SECRET: signs the console's session cookies (at least 32 "
+        "characters). Unset: one is generated once and kept in a file readable only by the "
+        "service (mode 0600) beside the SQLite store, so a restart keeps everyone signed in; "
+        "set it when several processes serve the same store (PostgreSQL)",
+    )
+    session_https_only: bool = Field(
+        default=False,
+        description="SSJ_SESSION_HTTPS_ONLY: send the session cookie over HTTPS only (Secure); "
+        "set it whenever the service is reached over HTTPS",
+    )
+    host: str = Field(default="127.0.0.1", description="SSJ_HOST: the address `ssj serve` binds")
+    port: int = Field(default=8000, ge=1, le=65535, description="SSJ_PORT: its port")
+
+    @field_validator("session_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        # A short or placeholder secret lets anyone forge a session: refuse to start with one.
+        if value is not None and (
+            len(value.get_secret_value()) < 32 or value.get_secret_value() in PLACEHOLDERS
+        ):
+            raise ValueError("SSJ_SESSION_SECRET: 应为至少 32 个字符的随机字符串（勿用示例值）")
+        return value
+
+
+PLACEHOLDERS = frozenset({"changethis" * 4, "x" * 32, "0" * 32, "secret" * 6})
+"""Secrets copied from examples, refused however long they are."""

@@ -18,6 +18,7 @@ from adapters.cli.calendar_commands import calendar_app
 from adapters.cli.context import DbOption, cli, run
 from adapters.cli.dept_commands import dept_app
 from adapters.cli.directory_commands import directory_app
+from adapters.cli.serve_commands import serve
 from adapters.cli.task_commands import plan_app, task_app
 from adapters.cli.view_commands import register_views
 
@@ -37,6 +38,7 @@ app.add_typer(bus_app, name="bus")
 app.add_typer(dept_app, name="dept")
 app.add_typer(office_app, name="office")
 app.command("worker")(worker)
+app.command("serve")(serve)
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
 register_views(app, task_app)

@@ -1,0 +1,1 @@
+"""The HTTP front: the API (api/), the console (console/), and what both share."""

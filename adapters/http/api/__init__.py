@@ -1,0 +1,16 @@
+"""/api/v1: every command and query of the applications, each route declaring the permission
+action it takes (`x-ssj-action`), each handler asking the services, which ask the policy."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from adapters.http.api.queries import router as queries
+from adapters.http.api.session import router as session
+from adapters.http.api.tasks import router as tasks
+
+api_router = APIRouter()
+for router in (session, queries, tasks):
+    api_router.include_router(router)
+
+__all__ = ["api_router"]

@@ -1,0 +1,115 @@
+"""The queries: every list a page at a time (`limit`, `after` → `{"items", "next"}`), each read
+through services/queries.py, which asks the policy who sees what."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+
+from adapters.http.api.common import DEFAULT, ERRORS, After, Limit, Page, Reader, Who, action
+from adapters.http.api.views import (
+    DrawModel,
+    EscalationModel,
+    FaultModel,
+    HistoryModel,
+    InboxModel,
+    LedgerRowModel,
+    RegisterEntryModel,
+    TaskModel,
+    WorkloadModel,
+)
+from adapters.http.auth import actor_for, service_of
+from domain.values import department_code
+from services.permissions import Action
+
+router = APIRouter(tags=["查询"], responses=ERRORS)
+
+
+@router.get("/tasks", openapi_extra=action(Action.LIST_TASKS), summary="任务列表")
+def tasks(
+    request: Request, actor: Reader, limit: Limit = DEFAULT, after: After = None
+) -> Page[TaskModel]:
+    """部门只见本部门参与的任务；双随机办、审计可见全部。"""
+    page = service_of(request).queries.tasks(actor, limit, after)
+    return Page(items=[TaskModel.of(v, actor.department) for v in page.items], next=page.next)
+
+
+@router.get("/tasks/{task_id}", openapi_extra=action(Action.READ_TASK), summary="任务详情")
+def task(request: Request, task_id: UUID, who: Who) -> TaskModel:
+    actor = actor_for(request, who, task_id)
+    view = service_of(request).queries.task(actor, task_id)
+    return TaskModel.of(view, actor.department)
+
+
+@router.get(
+    "/tasks/{task_id}/history", openapi_extra=action(Action.READ_TASK), summary="任务事件记录"
+)
+def history(request: Request, task_id: UUID, who: Who) -> list[HistoryModel]:
+    actor = actor_for(request, who, task_id)
+    return [HistoryModel.of(h) for h in service_of(request).queries.history(actor, task_id)]
+
+
+@router.get(
+    "/departments/{department}/inbox", openapi_extra=action(Action.READ_INBOX), summary="部门待办"
+)
+def inbox(
+    request: Request, department: str, actor: Reader, limit: Limit = DEFAULT, after: After = None
+) -> Page[InboxModel]:
+    code = department_code(department)
+    page = service_of(request).queries.inbox(actor, code, limit, after)
+    return Page(items=[InboxModel.of(i) for i in page.items], next=page.next)
+
+
+@router.get("/escalations", openapi_extra=action(Action.READ_ESCALATIONS), summary="逾期上报")
+def escalations(
+    request: Request, actor: Reader, limit: Limit = DEFAULT, after: After = None
+) -> Page[EscalationModel]:
+    page = service_of(request).queries.escalations(actor, limit, after)
+    return Page(items=[EscalationModel.of(e) for e in page.items], next=page.next)
+
+
+@router.get("/faults", openapi_extra=action(Action.READ_ESCALATIONS), summary="自动流程故障")
+def faults(
+    request: Request, actor: Reader, limit: Limit = DEFAULT, after: After = None
+) -> Page[FaultModel]:
+    page = service_of(request).queries.faults(actor, limit, after)
+    return Page(items=[FaultModel.of(f) for f in page.items], next=page.next)
+
+
+@router.get("/register", openapi_extra=action(Action.READ_REGISTER), summary="公示结果")
+def register(
+    request: Request,
+    actor: Reader,
+    credit_code: str | None = Query(default=None, description="只看该对象（统一社会信用代码）"),
+    limit: Limit = DEFAULT,
+    after: After = None,
+) -> Page[RegisterEntryModel]:
+    page = service_of(request).queries.register(actor, credit_code, limit, after)
+    return Page(items=[RegisterEntryModel.of(e) for e in page.items], next=page.next)
+
+
+@router.get("/draws", openapi_extra=action(Action.READ_REGISTER), summary="各任务抽取的复算依据")
+def draws(
+    request: Request, actor: Reader, limit: Limit = DEFAULT, after: After = None
+) -> Page[DrawModel]:
+    page = service_of(request).queries.draws(actor, limit, after)
+    return Page(items=[DrawModel.of(d) for d in page.items], next=page.next)
+
+
+@router.get("/ledger", openapi_extra=action(Action.READ_LEDGER), summary="后续处置台账")
+def ledger(
+    request: Request, actor: Reader, limit: Limit = DEFAULT, after: After = None
+) -> Page[LedgerRowModel]:
+    page = service_of(request).queries.ledger(actor, limit, after)
+    return Page(items=[LedgerRowModel.of(r) for r in page.items], next=page.next)
+
+
+@router.get("/statistics", openapi_extra=action(Action.READ_STATISTICS), summary="计划统计")
+def statistics(
+    request: Request,
+    actor: Reader,
+    year: int | None = Query(default=None, ge=2000, le=2100, description="年度；不填为全部"),
+) -> list[WorkloadModel]:
+    """各部门每月的任务数、抽取对象数、结案数、逾期数。"""
+    return [WorkloadModel.of(w) for w in service_of(request).queries.statistics(actor, year)]

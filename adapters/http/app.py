@@ -1,0 +1,150 @@
+"""The HTTP front: `create_app(service)` builds it on the composition root's Service.
+
+    /api/v1/…   every command and query (adapters/http/api/), JSON, OpenAPI at /openapi.json
+    /           the console's pages (adapters/http/console/), /static its files
+
+Around every answer, from the outside in: the security headers (security.py), the request id and
+the one 500 (security.py), the signed session cookie (auth.py); every route is guarded by the
+CSRF check (auth.py); every refusal is worded by the one mapping (errors.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from adapters.calendar import CalendarDataError
+from adapters.http import logs
+from adapters.http.api import api_router
+from adapters.http.auth import (
+    SAME_SITE,
+    SESSION_COOKIE,
+    SESSION_MAX_AGE,
+    check_csrf,
+    not_signed_in,
+)
+from adapters.http.errors import HttpProblem, Problem, describe, validation_problem
+from adapters.http.secret_key import session_secret
+from adapters.http.security import RequestIds, SecurityHeaders
+from domain.errors import DomainError
+from services.errors import ForbiddenError, ServiceError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from adapters.bootstrap import Service
+
+CONSOLE = "adapters.http.console"
+
+DESCRIPTION = """双随机、一公开 跨部门联合抽查的 HTTP 接口。
+
+- 身份：`Authorization: Bearer ssj_…`（或 `X-API-Key`）部门系统的 API 密钥；或登录
+  （`POST /api/v1/session`）后的会话 Cookie，此时修改类请求须带 `X-CSRF-Token`。
+  不带身份的请求以公众身份处理。
+- 每个操作在 `x-ssj-action` 中注明其权限动作（services/permissions.py）。
+- 指令可带 `Idempotency-Key`：同一键重发只执行一次，返回首次的应答（`Idempotent-Replayed: true`）。
+- 出错时返回 `{"error": {"code", "field", "message"}}`：稳定的错误代码、出错的字段、中文原因。
+- 列表分页：`limit`、`after`，应答 `{"items": [...], "next": 续页标记或 null}`。
+"""
+
+
+def create_app(service: Service) -> FastAPI:
+    app = FastAPI(
+        title="ssj 双随机、一公开",
+        version="1",
+        description=DESCRIPTION,
+        dependencies=[Depends(check_csrf)],
+        docs_url="/api/docs",
+        redoc_url=None,
+        swagger_ui_parameters={"syntaxHighlight": False},
+    )
+    app.state.service = service
+    app.include_router(api_router, prefix="/api/v1")
+    console = _console()
+    if console is not None:
+        router, static = console
+        app.include_router(router)
+        app.mount("/static", StaticFiles(directory=static), name="static")
+    _handle_errors(app)
+    # Added innermost first: the session is read inside the request ids, both inside the headers.
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_secret(service.settings, service.memory),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site=SAME_SITE,
+        https_only=service.settings.session_https_only,
+    )
+    app.add_middleware(RequestIds)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _console() -> tuple[Any, Path] | None:
+    """The console's router and static files (adapters/http/console/), once it is there."""
+    try:
+        module = importlib.import_module(CONSOLE)
+    except ModuleNotFoundError as error:
+        if error.name != CONSOLE:
+            raise
+        return None
+    router = getattr(module, "router", None)
+    static = getattr(module, "STATIC_DIR", None)
+    return (router, static) if router is not None and static is not None else None
+
+
+# ---------------------------------------------------------------------------- the one mapping
+def _handle_errors(app: FastAPI) -> None:
+    async def refused(request: Request, error: Exception) -> JSONResponse:
+        service: Service = request.app.state.service
+        if isinstance(error, ForbiddenError) and getattr(request.state, "principal", None) is None:
+            # The public was refused: signing in (or a key) may be what is missing.
+            error = not_signed_in(f"：{str(error).removeprefix('actor: ')}")
+        answer = describe(error, now=service.clock.now())
+        who = getattr(request.state, "principal", None)
+        logs.event(
+            "refused",
+            status=answer.status,
+            code=answer.code,
+            field=answer.field,
+            method=request.method,
+            path=request.url.path,
+            principal=who.name if who is not None else None,
+        )
+        return _answer(answer)
+
+    async def invalid(request: Request, error: Exception) -> JSONResponse:
+        errors = error.errors() if isinstance(error, RequestValidationError) else []
+        answer = validation_problem(errors)
+        logs.event(
+            "refused", status=422, code=answer.code, field=answer.field, path=request.url.path
+        )
+        return _answer(answer)
+
+    async def http_error(request: Request, error: Exception) -> JSONResponse:
+        status = error.status_code if isinstance(error, StarletteHTTPException) else 500
+        if status == 404:
+            answer = Problem(404, "route_not_found", "path", f"没有这个地址：{request.url.path}")
+        elif status == 405:
+            answer = Problem(405, "method_not_allowed", "method", f"该地址不接受 {request.method}")
+        else:
+            detail = error.detail if isinstance(error, StarletteHTTPException) else ""
+            answer = Problem(status, "http_error", None, str(detail))
+        headers = getattr(error, "headers", None) or {}
+        return _answer(Problem(answer.status, answer.code, answer.field, answer.message, headers))
+
+    for kind in (DomainError, ServiceError, HttpProblem, CalendarDataError):
+        app.add_exception_handler(kind, refused)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+
+
+def _answer(answer: Problem) -> JSONResponse:
+    return JSONResponse(answer.body(), answer.status, headers=dict(answer.headers))

@@ -1,0 +1,101 @@
+"""The lead's commitment and draw from the HTTP front (API and console alike): the server makes
+the secret and keeps it (draw_secrets.py) until the draw reveals it, so nobody types or sees it.
+
+    drawing.commit(service, actor, task_id, beacon_source, at=…, command_id=…) -> CommitSummary
+    drawing.draw(service, actor, task_id, beacon, at=…, command_id=…)          -> DrawSummary
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from datetime import datetime
+from typing import TYPE_CHECKING
+from uuid import UUID
+from weakref import WeakKeyDictionary
+
+from adapters.http.draw_secrets import DrawSecrets, PgDrawSecrets, SqliteDrawSecrets
+from domain import draw as rule
+from services.actors import Actor
+from services.errors import ServiceError
+from services.permissions import Action, require
+from services.tasks import CommitSummary, DrawSummary, parties_of
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Service
+
+
+class DrawSecretMissingError(ServiceError):
+    """The task was committed to elsewhere (the CLI, another store): its secret is not here."""
+
+    field = "secret"
+    code = "draw_secret_missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "secret: 服务器未保存该任务的密钥（随机种子承诺不是经本系统网页或接口提交的），"
+            "请提供承诺时的密钥"
+        )
+
+
+_kept: WeakKeyDictionary[Service, DrawSecrets] = WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def secrets_of(service: Service) -> DrawSecrets:
+    """Where this service keeps draw secrets: beside its events, opened on first use."""
+    with _lock:
+        kept = _kept.get(service)
+        if kept is None:
+            if service.memory:
+                kept = SqliteDrawSecrets(":memory:")
+            elif service.pg_url is not None:
+                kept = PgDrawSecrets(service.pg_url.conninfo(), service.settings.database_schema)
+            else:
+                kept = SqliteDrawSecrets(service.sqlite_file)
+            _kept[service] = kept
+        return kept
+
+
+def commit(
+    service: Service,
+    actor: Actor,
+    task_id: UUID,
+    beacon_source: str,
+    *,
+    at: datetime,
+    command_id: UUID | None = None,
+) -> CommitSummary:
+    """Commit to a secret drawn here with `secrets.token_hex(32)`, kept before it is committed
+    to (a refused commit leaves a secret nobody committed to, which nothing reads)."""
+    tasks = service.tasks
+    task = tasks.task(actor, task_id)
+    # The policy first: nobody but the task's lead makes the server keep a secret.
+    require(actor, Action.COMMIT_SEED, parties_of(task))
+    secret = secrets.token_hex(32)
+    if task.commitment is None:
+        secrets_of(service).keep(task_id, rule.commitment_of(secret), secret)
+    return tasks.commit_seed(actor, task_id, secret, beacon_source, at=at, command_id=command_id)
+
+
+def draw(
+    service: Service,
+    actor: Actor,
+    task_id: UUID,
+    beacon: str,
+    *,
+    at: datetime,
+    command_id: UUID | None = None,
+    secret: str | None = None,
+) -> DrawSummary:
+    """Draw with the secret kept for the task's commitment (or the one given)."""
+    tasks = service.tasks
+    if secret is None:
+        task = tasks.task(actor, task_id)
+        committed = task.commitment
+        if committed is not None:  # without a commitment the task itself refuses the draw
+            require(actor, Action.DRAW_TARGETS, parties_of(task))
+            secret = secrets_of(service).secret(committed.commitment)
+            if secret is None:
+                raise DrawSecretMissingError()
+    return tasks.draw_targets(actor, task_id, secret or "", beacon, at=at, command_id=command_id)
