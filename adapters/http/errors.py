@@ -177,7 +177,9 @@ def describe(error: BaseException, *, now: datetime | None = None) -> Problem:
         code, named = _first(RULES, error)
         return Problem(409, code, named, str(error))
     if isinstance(error, s.NotFoundError):
-        return Problem(404, "not_found", _field_of(error.what), _unprefixed(error, error.what))
+        named = _field_of(error.what)
+        thing = _ASCII_THINGS.get(error.what, "记录") if error.what.isascii() else error.what
+        return Problem(404, "not_found", named, f"没有该{thing}：{error.key}")
     if isinstance(error, CalendarDataError):
         message = str(error).removeprefix(f"工作日历数据文件 {error.path}: {error.field}: ")
         return Problem(422, "calendar_data_invalid", error.field, message)
@@ -218,6 +220,7 @@ def _field_of(what: str) -> str:
     return _THINGS.get(what, "id")
 
 
+_ASCII_THINGS = {"username": "用户", "key_id": "API 密钥"}
 _THINGS = {
     "抽查任务": "task_id",
     "抽查工作计划": "plan_id",

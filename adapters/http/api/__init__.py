@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from adapters.http.api.audit import router as audit
+from adapters.http.api.calendar import router as calendar
+from adapters.http.api.directories import router as directories
+from adapters.http.api.plans import router as plans
 from adapters.http.api.queries import router as queries
 from adapters.http.api.session import router as session
 from adapters.http.api.tasks import router as tasks
 
 api_router = APIRouter()
-for router in (session, queries, tasks):
+for router in (session, directories, plans, tasks, calendar, queries, audit):
     api_router.include_router(router)
 
 __all__ = ["api_router"]

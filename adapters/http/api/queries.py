@@ -16,6 +16,7 @@ from adapters.http.api.views import (
     InboxModel,
     LedgerRowModel,
     RegisterEntryModel,
+    SheetModel,
     TaskModel,
     WorkloadModel,
 )
@@ -48,6 +49,14 @@ def task(request: Request, task_id: UUID, who: Who) -> TaskModel:
 def history(request: Request, task_id: UUID, who: Who) -> list[HistoryModel]:
     actor = actor_for(request, who, task_id)
     return [HistoryModel.of(h) for h in service_of(request).queries.history(actor, task_id)]
+
+
+@router.get("/tasks/{task_id}/sheets", openapi_extra=action(Action.READ_TASK), summary="一企一表")
+def sheets(request: Request, task_id: UUID, who: Who) -> list[SheetModel]:
+    """每个检查对象的联合检查记录表：检查组、各部门执法检查人员和抽查事项（匹配后才有）。"""
+    actor = actor_for(request, who, task_id)
+    task = service_of(request).tasks.task(actor, task_id)
+    return [SheetModel.of(s) for s in task.record_sheets]
 
 
 @router.get(

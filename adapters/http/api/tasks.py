@@ -22,7 +22,7 @@ from services.permissions import Action
 router = APIRouter(prefix="/tasks/{task_id}", tags=["任务"], responses=ERRORS)
 
 TargetCode = Annotated[
-    str, Path(description="检查对象的统一社会信用代码", examples=["52130283MJ0000001X"])
+    str, Path(description="检查对象的统一社会信用代码", examples=["52130283MJ00000010"])
 ]
 FollowUpNumber = Annotated[int, Path(ge=1, le=1_000_000, description="后续处置编号")]
 
@@ -116,7 +116,7 @@ class Drawn(BaseModel):
                 {
                     "seed": "c41b…",
                     "strata": [{"grade": "A", "size": 20, "ratio": "0.1", "count": 2}],
-                    "drawn": ["52130283MJ0000001X"],
+                    "drawn": ["52130283MJ00000010"],
                 }
             ]
         }
@@ -225,7 +225,7 @@ def draw_inspectors(task_id: UUID, body: At, command: CommandDep) -> Any:
 
 class Matched(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"groups": {"52130283MJ0000001X": 0}}]}
+        json_schema_extra={"examples": [{"groups": {"52130283MJ00000010": 0}}]}
     )
     groups: dict[str, int] = Field(description="检查对象 → 检查组（0 起，第 n+1 组）")
 
@@ -418,7 +418,7 @@ def publish(task_id: UUID, body: At, command: CommandDep) -> Any:
 class OpenFollowUp(CommandBody):
     model_config = _examples(
         {
-            "target": "52130283MJ0000002X",
+            "target": "52130283MJ00000023",
             "problem": "疏散通道堆放杂物",
             "due": "2023-12-20",
             "at": "2023-11-20T15:00:00+08:00",
@@ -528,5 +528,43 @@ def close_task(task_id: UUID, body: At, command: CommandDep) -> Any:
             command.actor(task_id), task_id, at=at, command_id=command_id
         )
         return Done()
+
+    return command.run(body, apply)
+
+
+# ---------------------------------------------------------------------------- the office's deadline checks
+class Counted(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"count": 1}]})
+    count: int = Field(description="记录的逾期或计算的期限个数")
+
+
+@router.post(
+    "/deadline-check",
+    openapi_extra=action(Action.CHECK_DEADLINES),
+    response_model=Counted | AlreadyApplied,
+    summary="检查期限（记录逾期）",
+)
+def check_deadlines(task_id: UUID, body: At, command: CommandDep) -> Any:
+    """双随机办检查该任务已过的确认和结果录入期限，记录逾期并上报。"""
+
+    def apply(command_id: UUID | None, at: Any) -> Counted:
+        count = command.service.tasks.check_deadlines(command.actor(task_id), task_id, at=at)
+        return Counted(count=count)
+
+    return command.run(body, apply)
+
+
+@router.post(
+    "/held-deadlines",
+    openapi_extra=action(Action.COUNT_HELD_DEADLINES),
+    response_model=Counted | AlreadyApplied,
+    summary="计算待补充日历的期限",
+)
+def count_held_deadlines(task_id: UUID, body: At, command: CommandDep) -> Any:
+    """导入该年日历后，计算暂缓的派发和结果录入期限。"""
+
+    def apply(command_id: UUID | None, at: Any) -> Counted:
+        count = command.service.tasks.count_held_deadlines(command.actor(task_id), task_id, at=at)
+        return Counted(count=count)
 
     return command.run(body, apply)

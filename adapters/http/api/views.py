@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from domain.task import RecordSheet
 from domain.values import FollowUp
 from services.ledger import LedgerRow
 from services.read_models import Fault
@@ -17,7 +18,7 @@ from services.stored import HistoryEntry
 from services.task_views import Escalation, InboxItem, TaskView
 
 TASK_ID = "0b6f1c5e-3d2a-5f4e-9c8b-7a6d5e4f3c2b"
-TARGET = "52130283MJ0000001X"
+TARGET = "52130283MJ00000010"
 
 
 def _examples(*examples: dict[str, Any]) -> ConfigDict:
@@ -387,3 +388,50 @@ class HistoryModel(BaseModel):
     @classmethod
     def of(cls, h: HistoryEntry) -> HistoryModel:
         return cls(version=h.version, type=h.type, recorded_at=h.recorded_at, fields=h.fields)
+
+
+class CheckItemView(BaseModel):
+    code: str
+    name: str
+    legal_basis: str
+    method: str
+
+
+class SheetModel(BaseModel):
+    """一企一表: the joint record sheet of one target."""
+
+    model_config = _examples(
+        {
+            "target": TARGET,
+            "name": "迁安市第1培训学校",
+            "group": 0,
+            "inspectors": {"education": ["JY001", "JY004"], "police": ["GA003", "GA005"]},
+            "items": {
+                "police": [
+                    {
+                        "code": "GA-1",
+                        "name": "单位内部治安保卫情况",
+                        "legal_basis": "",
+                        "method": "",
+                    }
+                ]
+            },
+        }
+    )
+    target: str
+    name: str
+    group: int = Field(description="检查组（0 起，第 n+1 组）")
+    inspectors: dict[str, list[str]] = Field(description="部门 → 本组该部门的执法检查人员编号")
+    items: dict[str, list[CheckItemView]] = Field(description="部门 → 该部门的抽查事项")
+
+    @classmethod
+    def of(cls, s: RecordSheet) -> SheetModel:
+        return cls(
+            target=s.target,
+            name=s.name,
+            group=s.group,
+            inspectors={d: list(ids) for d, ids in s.inspectors.items()},
+            items={
+                d: [CheckItemView(**i.as_record()) for i in items] for d, items in s.items.items()
+            },
+        )
