@@ -36,7 +36,8 @@ does. The message says what was expected, so department staff can fix the input 
 | 401    | sign_in_failed                 | password             | wrong user name or password (answered after a delay)     |
 | 401    | invalid_key                    | api_key              | an API key malformed, unknown or revoked                 |
 | 429    | account_locked                 | username             | five failures in a row; Retry-After says for how long    |
-| 409    | already_exists                 | the thing's name     | a plan, directory or user registered twice               |
+| 409    | already_exists                 | the thing's name     | a plan or directory registered twice                     |
+| 409    | user_exists                    | username             | the user name is taken                                   |
 | 409    | idempotency_key_in_use         | Idempotency-Key      | the first request with the key is still being answered   |
 | 503    | concurrent_write               | None                 | another writer kept winning; Retry-After, try again      |
 | 503    | shutting_down                  | None                 | the service is stopping; Retry-After, try again          |
@@ -48,6 +49,7 @@ refusal: the command runner answers it as a replay (adapters/http/commands.py).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as default
@@ -63,6 +65,7 @@ from services.accounts import (
     AccountLockedError,
     InvalidKeyError,
     SignInFailedError,
+    UserExistsError,
 )
 from services.group_commit import GroupCommitClosedError
 from services.idempotency import IdempotencyKeyInUseError, IdempotencyKeyReusedError
@@ -151,6 +154,7 @@ NAMED: dict[type[Exception], tuple[int, str, str | None]] = {
     s.AheadOfClockError: (422, "ahead_of_clock", "at"),
     s.ForbiddenError: (403, "forbidden", "actor"),
     s.AlreadyExistsError: (409, "already_exists", None),
+    UserExistsError: (409, "user_exists", "username"),
     SignInFailedError: (401, "sign_in_failed", "password"),
     InvalidKeyError: (401, "invalid_key", "api_key"),
     AccountDisabledError: (403, "account_disabled", "username"),
@@ -192,7 +196,7 @@ def describe(error: BaseException, *, now: datetime | None = None) -> Problem:
         if status == 503:
             headers["Retry-After"] = str(RETRY_SECONDS)
         if isinstance(error, AccountLockedError) and now is not None:
-            headers["Retry-After"] = str(max(1, int((error.until - now).total_seconds()) + 1))
+            headers["Retry-After"] = str(max(1, math.ceil((error.until - now).total_seconds())))
         return Problem(status, code, named, _unprefixed(error, named), headers)
     return Problem(500, "internal", None, "服务器内部错误")
 

@@ -110,9 +110,8 @@ def rows(field: str, given: Sequence[T], build: Callable[[T], R]) -> list[R]:
         try:
             built.append(build(row))
         except InvalidValueError as error:
-            raise InvalidValueError(
-                f"{field}.{n}.{error.field}", error.expected, error.got
-            ) from None
+            # The same kind of refusal (its code), named by its place in the request.
+            raise type(error)(f"{field}.{n}.{error.field}", error.expected, error.got) from None
     return built
 
 

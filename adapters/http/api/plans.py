@@ -181,7 +181,7 @@ def register_plan(body: RegisterPlan, command: CommandDep) -> Any:
                 definitions.append(task.to_definition(actor.speaks_for))
             except InvalidValueError as error:
                 field = f"tasks.{n}.{error.field}"
-                raise InvalidValueError(field, error.expected, error.got) from None
+                raise type(error)(field, error.expected, error.got) from None
         summary = command.service.tasks.register_plan(
             actor,
             body.year,
