@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/ssj demo
+	$(BIN)/ssj demo --serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -55,10 +55,20 @@ def main_options(db: DbOption = None) -> None:
 def demo(
     db: DbOption = None,
     secret: str | None = typer.Option(None, help="演示用密钥（64 位十六进制）；默认随机生成"),
+    then_serve: bool = typer.Option(
+        False,
+        "--serve",
+        help="演示结束后在同一事件库上启动网页控制台（http://127.0.0.1:8000），并列出演示账号",
+    ),
 ) -> None:
     """演示：迁安市 2023 年校外培训机构跨部门联合抽查，全程无需服务器。"""
     from adapters.cli.demo import run_demo
 
+    if then_serve:
+        from adapters.cli.demo_console import demo_then_serve
+
+        demo_then_serve(secret, db or cli.db)
+        return
     ok = run(lambda: run_demo(cli.settings, secret, db or cli.db), settle=False)
     raise typer.Exit(0 if ok else 1)
 
