@@ -130,7 +130,9 @@ def _handle_errors(app: FastAPI) -> None:
 
     async def http_error(request: Request, error: Exception) -> JSONResponse:
         status = error.status_code if isinstance(error, StarletteHTTPException) else 500
-        if status == 404:
+        if status == 400:  # a body that is not JSON (or not UTF-8): bad input, like any other
+            answer = Problem(422, "invalid_request", "body", "请求体不是有效的 JSON（UTF-8 编码）")
+        elif status == 404:
             answer = Problem(404, "route_not_found", "path", f"没有这个地址：{request.url.path}")
         elif status == 405:
             answer = Problem(405, "method_not_allowed", "method", f"该地址不接受 {request.method}")
