@@ -8,6 +8,7 @@ see all, the public sees the register. Each answer costs what the page holds, no
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from domain.errors import InvalidValueError
@@ -15,13 +16,22 @@ from services.actors import Actor, Role
 from services.errors import NotFoundError
 from services.ledger import LedgerRow
 from services.permissions import Action, Parties, allows, departments_seen, require
-from services.read_models import DEFAULT_LIMIT, MAX_LIMIT, Fault, Page, ReadModels
+from services.read_models import (
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    Fault,
+    Page,
+    PopulationMember,
+    ReadModels,
+)
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.stored import HistoryEntry
 from services.task_views import Escalation, InboxItem, TaskView, inbox_item
 
 _HEX = set("0123456789abcdef-")
+NAME_FRAGMENT = 50
+"""The longest name fragment searched for: longer than any target's name needs."""
 
 
 def view_parties(view: TaskView) -> Parties:
@@ -118,15 +128,74 @@ class Queries:
         credit_code: str | None = None,
         limit: int = DEFAULT_LIMIT,
         after: str | None = None,
+        *,
+        name: str | None = None,
+        task_id: UUID | None = None,
     ) -> Page[RegisterEntry]:
+        """Published results in publication order: those of one target (its credit code, in
+        any case), those whose target's name holds a fragment (Latin letters in any case), the
+        公示 of one task, or every one of them at once; blank criteria are no criteria."""
         require(actor, Action.READ_REGISTER)
-        return self.read_models.register(credit_code, limit, after)
+        code = credit_code.strip().upper() if credit_code else ""
+        fragment = name.strip() if name else ""
+        if len(fragment) > NAME_FRAGMENT:
+            raise InvalidValueError("name", f"不超过 {NAME_FRAGMENT} 个字的名称片段", name)
+        return self.read_models.register(
+            code or None, limit, after, name=fragment or None, task_id=task_id
+        )
 
     def draws(
         self, actor: Actor, limit: int = DEFAULT_LIMIT, after: str | None = None
     ) -> Page[PublishedDraw]:
         require(actor, Action.READ_REGISTER)
         return self.read_models.draws(limit, after)
+
+    def draw(self, actor: Actor, task_id: UUID) -> PublishedDraw:
+        """A task's draw of targets, public from the moment it is made (DRAW-SPEC.md)."""
+        require(actor, Action.READ_REGISTER)
+        found = self.read_models.draw(task_id)
+        if found is None:
+            raise NotFoundError("抽查对象抽取结果", task_id)
+        return found
+
+    def draw_population(
+        self,
+        actor: Actor,
+        task_id: UUID,
+        limit: int = DEFAULT_LIMIT,
+        after: str | None = None,
+    ) -> Page[PopulationMember]:
+        """The population the task's draw was made from, by credit code: each target's id and
+        risk grade, at the directory position the draw committed to."""
+        self.draw(actor, task_id)
+        return self.read_models.draw_population(task_id, limit, after)
+
+    def draw_inputs(self, actor: Actor, task_id: UUID) -> dict[str, Any]:
+        """Everything a re-run of the task's draw takes, as draw.js takes it (plain JSON values):
+        the draw's record with its population as [[credit code, grade], …] in id order."""
+        published = self.draw(actor, task_id)
+        members: list[list[str]] = []
+        after: str | None = None
+        while True:
+            page = self.read_models.draw_population(task_id, MAX_LIMIT, after)
+            members += [[m.credit_code, m.grade] for m in page.items]
+            if page.next is None:
+                break
+            after = page.next
+        return {
+            "task_id": str(published.task_id),
+            "task_name": published.task_name,
+            "rule": published.rule,
+            "directory_position": published.directory_position,
+            "population_digest": published.population_digest,
+            "strata": {g: dict(s) for g, s in published.strata.items()},
+            "commitment": published.commitment,
+            "secret": published.secret,
+            "beacon": published.beacon,
+            "seed": published.seed,
+            "drawn": {g: list(ids) for g, ids in published.drawn.items()},
+            "population": members,
+        }
 
     # ------------------------------------------------------------------ ledger and statistics
     def ledger(

@@ -15,7 +15,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
 from services.ledger import LedgerRow
@@ -40,6 +40,13 @@ class Page(Generic[T]):
 
     items: tuple[T, ...]
     next: str | None = None
+
+
+class PopulationMember(NamedTuple):
+    """One target of a draw's population, as the draw's digest takes it (DRAW-SPEC.md)."""
+
+    credit_code: str
+    grade: str
 
 
 @dataclass(frozen=True)
@@ -97,10 +104,30 @@ class ReadModels(Protocol):
 
     # ------------------------------------------------------------------ the public register
     def register(
-        self, credit_code: str | None, limit: int, after: str | None
-    ) -> Page[RegisterEntry]: ...
+        self,
+        credit_code: str | None,
+        limit: int,
+        after: str | None,
+        *,
+        name: str | None = None,
+        task_id: UUID | None = None,
+    ) -> Page[RegisterEntry]:
+        """Entries in publication order; only those of `credit_code`, of the task `task_id`,
+        and whose target's name holds `name` (`name_key` of both), for each one given."""
+        ...
 
     def draws(self, limit: int, after: str | None) -> Page[PublishedDraw]: ...
+
+    def draw(self, task_id: UUID) -> PublishedDraw | None:
+        """The task's draw of targets, once drawn."""
+        ...
+
+    def draw_population(
+        self, task_id: UUID, limit: int, after: str | None
+    ) -> Page[PopulationMember]:
+        """The population the task's draw was made from, in id order (empty before the draw):
+        the targets of its scope at the directory position it committed to."""
+        ...
 
     # ------------------------------------------------------------------ ledger and statistics
     def ledger(
@@ -138,6 +165,22 @@ def page_of(items: Sequence[tuple[int, T]], limit: int) -> Page[T]:
 def as_json(record: Any) -> str:
     """A record as a store keeps it: the Chinese as written, not escaped."""
     return json.dumps(record, ensure_ascii=False, default=str)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def name_key(name: str) -> str:
+    """A target's name as the register's search compares it: Latin letters A-Z in lower case,
+    everything else as written. Only A-Z, because SQLite's lower() and PostgreSQL's
+    translate() fill the column of rows stored before it in exactly this way."""
+    return name.translate(_ASCII_LOWER)
+
+
+def like_pattern(fragment: str) -> str:
+    """`%fragment%` for `LIKE … ESCAPE '\\'`: a `%` or `_` typed in a search is itself."""
+    escaped = fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def cursor(after: str | None, field: str = "after") -> int:

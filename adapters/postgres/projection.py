@@ -92,6 +92,10 @@ class ProjectionRunner:
         self.pool = pool
         self.mapper = mapper
         self.projection = projection
+        if getattr(projection, "mapper", False) is None:
+            # A projection that reads more of the log than its batch (the read models rebuild a
+            # draw's population from its directory) decodes it as the batch is decoded.
+            projection.mapper = mapper  # type: ignore[attr-defined]
         self.schema = schema
         self.batch = batch
         events = qualified(schema, EVENTS)

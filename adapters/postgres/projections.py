@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from adapters.postgres.read_model_schema import (
+    DRAW_POPULATION,
     DRAWS,
     ESCALATIONS,
+    EVENTS,
     LEDGER,
     REBUILT,
     REGISTER,
@@ -36,8 +40,12 @@ from services.folding import (
 )
 from services.ledger import LedgerRow
 from services.log import Logged
-from services.read_models import NAME, as_json
+from services.populations import draws_in, rebuilt_population
+from services.read_models import NAME, as_json, name_key
 from services.register import RegisterEntry
+
+if TYPE_CHECKING:
+    from eventsourcing.persistence import Mapper
 
 
 class ReadModelsProjection:
@@ -47,8 +55,11 @@ class ReadModelsProjection:
     tables = REBUILT
     events = folded_events()
 
-    def __init__(self, schema: str) -> None:
+    def __init__(self, schema: str, mapper: Mapper[UUID] | None = None) -> None:
         self.schema = schema
+        self.mapper = mapper
+        """Decodes the events a draw's population is rebuilt from: the runner's own mapper,
+        given by the runner when none is (projection.py)."""
 
     def folds(self, topic: str) -> bool:
         return folds(topic)
@@ -66,6 +77,7 @@ class ReadModelsProjection:
         )
         await self._write_views(connection, changes.views)
         await self._write_register(connection, changes.register)
+        await self._write_populations(connection, batch)
         await self._write_ledger(connection, changes.ledger)
         await self._write_statistics(connection, changes.statistics)
 
@@ -161,11 +173,17 @@ class ReadModelsProjection:
 
     async def _write_register(self, connection: Any, changes: RegisterChanges) -> None:
         await connection.executemany(
-            f"INSERT INTO {self._t(REGISTER)} (credit_code, task_id, place, entry) "
-            "VALUES ($1, $2, $3, $4::jsonb) "
-            "ON CONFLICT (credit_code, task_id) DO UPDATE SET entry = EXCLUDED.entry",
+            f"INSERT INTO {self._t(REGISTER)} (credit_code, task_id, place, entry, name_key) "
+            "VALUES ($1, $2, $3, $4::jsonb, $5) ON CONFLICT (credit_code, task_id) DO UPDATE "
+            "SET entry = EXCLUDED.entry, name_key = EXCLUDED.name_key",
             [
-                (p.entry.credit_code, p.entry.task_id, p.place, as_json(p.entry.as_record()))
+                (
+                    p.entry.credit_code,
+                    p.entry.task_id,
+                    p.place,
+                    as_json(p.entry.as_record()),
+                    name_key(p.entry.name),
+                )
                 for p in changes.entries
             ],
         )
@@ -177,6 +195,47 @@ class ReadModelsProjection:
                 for task, (position, draw) in changes.draws.items()
             ],
         )
+
+    async def _write_populations(self, connection: Any, batch: Sequence[Logged]) -> None:
+        """Each draw's population, rebuilt from the log as the auditor rebuilds it, and written
+        with COPY: a population can be a whole city's directory."""
+        drawn = draws_in(batch)
+        if not drawn:
+            return
+        mapper = self.mapper
+        if mapper is None:
+            raise RuntimeError("ReadModelsProjection: a draw's population needs the log's mapper")
+        for made in drawn:
+            members = rebuilt_population(
+                next(iter(await self._stored(connection, made.task_id, 1)), None),
+                await self._stored(connection, made.directory_id, made.directory_position),
+                mapper.to_domain_event,
+            )
+            await connection.execute(
+                f"DELETE FROM {self._t(DRAW_POPULATION)} WHERE task_id = $1", made.task_id
+            )
+            await connection.copy_records_to_table(
+                DRAW_POPULATION,
+                schema_name=self.schema,
+                columns=("task_id", "ordinal", "credit_code", "grade"),
+                records=[
+                    (made.task_id, ordinal, code, grade)
+                    for ordinal, (code, grade) in enumerate(members, start=1)
+                ],
+            )
+
+    async def _stored(self, connection: Any, originator_id: UUID, up_to: int) -> list[StoredEvent]:
+        """An aggregate's stored events up to version `up_to`, in version order."""
+        rows = await connection.fetch(
+            f"SELECT originator_version, topic, state FROM {self._t(EVENTS)} "
+            "WHERE originator_id = $1 AND originator_version <= $2 ORDER BY originator_version",
+            originator_id,
+            up_to,
+        )
+        return [
+            StoredEvent(originator_id, row["originator_version"], row["topic"], bytes(row["state"]))
+            for row in rows
+        ]
 
     async def _write_ledger(self, connection: Any, changes: LedgerChanges) -> None:
         await connection.executemany(

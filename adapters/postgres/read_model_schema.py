@@ -6,8 +6,11 @@ each read model and each process, the last position of the global log its rows h
 the same transaction as the rows. The layout is the SQLite one (adapters/sqlite/schema.py): a
 task's view as a document, with the columns the queries select on.
 
-The public register's tables (`ssj_rm_register`, `ssj_rm_draws`) hold targets, results and draws
-only: the inspectors' ids, names and phones are never written there.
+The public register's tables (`ssj_rm_register`, `ssj_rm_draws`, `ssj_rm_draw_population`) hold
+targets, results and draws only: the inspectors' ids, names and phones are never written there.
+
+A column added to a table of an earlier layout is filled, in the migration, from the row's own
+document, exactly as a rebuild from the log would fill it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ TASK_YEARS = "ssj_rm_task_years"
 ESCALATIONS = "ssj_rm_escalations"
 REGISTER = "ssj_rm_register"
 DRAWS = "ssj_rm_draws"
+DRAW_POPULATION = "ssj_rm_draw_population"
 LEDGER = "ssj_rm_ledger"
 STATISTICS = "ssj_rm_statistics"
 FAULTS = "ssj_rm_faults"
@@ -35,6 +39,7 @@ REBUILT: tuple[str, ...] = (
     ESCALATIONS,
     REGISTER,
     DRAWS,
+    DRAW_POPULATION,
     LEDGER,
     STATISTICS,
 )
@@ -114,16 +119,36 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{REGISTER} (
     task_id uuid NOT NULL,
     place bigint NOT NULL,
     entry jsonb NOT NULL,
+    name_key text,
     PRIMARY KEY (credit_code, task_id)
 );
+-- The target's name as the search compares it (services/read_models.py, name_key): A-Z folded.
+ALTER TABLE {{schema}}.{REGISTER} ADD COLUMN IF NOT EXISTS name_key text;
+UPDATE {{schema}}.{REGISTER}
+    SET name_key = translate(entry->>'name', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')
+    WHERE name_key IS NULL;
 CREATE INDEX IF NOT EXISTS {REGISTER}_place ON {{schema}}.{REGISTER} (place);
-CREATE INDEX IF NOT EXISTS {REGISTER}_task ON {{schema}}.{REGISTER} (task_id);
+-- A target's results in publication order straight from the index, however many tasks it was in.
+CREATE INDEX IF NOT EXISTS {REGISTER}_code_place ON {{schema}}.{REGISTER} (credit_code, place);
+-- A task's 公示 a page at a time, in publication order, at any size of the register.
+DROP INDEX IF EXISTS {{schema}}.{REGISTER}_task;
+CREATE INDEX IF NOT EXISTS {REGISTER}_task_place ON {{schema}}.{REGISTER} (task_id, place);
 CREATE TABLE IF NOT EXISTS {{schema}}.{DRAWS} (
     task_id uuid PRIMARY KEY,
     position bigint NOT NULL,
     draw jsonb NOT NULL
 );
 CREATE INDEX IF NOT EXISTS {DRAWS}_position ON {{schema}}.{DRAWS} (position);
+CREATE TABLE IF NOT EXISTS {{schema}}.{DRAW_POPULATION} (
+    task_id uuid NOT NULL,
+    ordinal integer NOT NULL,
+    credit_code text NOT NULL,
+    grade text NOT NULL,
+    PRIMARY KEY (task_id, ordinal)
+);
+COMMENT ON TABLE {{schema}}.{DRAW_POPULATION} IS
+    'Each draw''s population in credit-code order (ordinal from 1), rebuilt from the log at the '
+    'directory position the draw committed to: what anyone re-runs the draw from.';
 CREATE TABLE IF NOT EXISTS {{schema}}.{LEDGER} (
     task_id uuid NOT NULL,
     number integer NOT NULL,
@@ -153,6 +178,26 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{FAULTS} (
 CREATE INDEX IF NOT EXISTS {FAULTS}_task ON {{schema}}.{FAULTS} (task_id, place);
 COMMENT ON TABLE {{schema}}.{FAULTS} IS
     'What a process of the service could not do on one task, and why: it went on with the others.';
+""",
+    f"""
+-- A search for a fragment of a target's name (LIKE '%…%') reads pg_trgm's index instead of every
+-- row, for fragments of three characters or more. The extension may already live in another
+-- schema of the database (it exists once per database): its operator class is taken from there.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+DO $ssj$
+DECLARE
+    trgm name := (
+        SELECT n.nspname FROM pg_extension AS e JOIN pg_namespace AS n ON n.oid = e.extnamespace
+        WHERE e.extname = 'pg_trgm'
+    );
+BEGIN
+    EXECUTE format(
+        'CREATE INDEX IF NOT EXISTS {REGISTER}_name ON %s USING gin (name_key %I.gin_trgm_ops)',
+        $table${{schema}}.{REGISTER}$table$,
+        trgm
+    );
+END
+$ssj$;
 """,
 )
 """`CREATE … IF NOT EXISTS` statements with a `{schema}` placeholder: `ssj db migrate` runs them."""

@@ -30,6 +30,7 @@ from adapters.postgres.projection import (
 )
 from adapters.postgres.read_model_schema import (
     BATCH,
+    DRAW_POPULATION,
     DRAWS,
     ESCALATIONS,
     EVENTS,
@@ -47,7 +48,17 @@ from adapters.postgres.read_model_schema import (
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 from domain.values import CHINA
 from services.ledger import LedgerRow
-from services.read_models import NAME, Fault, Page, cursor, limited, page_of
+from services.read_models import (
+    NAME,
+    Fault,
+    Page,
+    PopulationMember,
+    cursor,
+    like_pattern,
+    limited,
+    name_key,
+    page_of,
+)
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.stored import HistoryEntry, history_entry
@@ -248,15 +259,31 @@ class PgReadModels:
 
     # ------------------------------------------------------------------ the public register
     async def register(
-        self, credit_code: str | None, limit: int, after: str | None
+        self,
+        credit_code: str | None,
+        limit: int,
+        after: str | None,
+        *,
+        name: str | None = None,
+        task_id: UUID | None = None,
     ) -> Page[RegisterEntry]:
         limit, start = limited(limit), cursor(after)
+        # Only the filters given, each with its index: a prepared statement of `$1 IS NULL OR …`
+        # gets a generic plan after a few runs, and that plan can use none of them.
+        where: list[str] = ["place > $1"]
+        args: list[Any] = [start]
+        for column, value in (
+            ("credit_code = ${}", credit_code),
+            ("task_id = ${}", task_id),
+            ("name_key LIKE ${} ESCAPE '\\'", like_pattern(name_key(name)) if name else None),
+        ):
+            if value is not None:
+                args.append(value)
+                where.append(column.format(len(args)))
         rows = await self._fetch(
-            f"SELECT place, entry FROM {self._t(REGISTER)} "
-            "WHERE ($1::text IS NULL OR credit_code = $1) AND place > $2 "
-            "ORDER BY place LIMIT $3",
-            credit_code,
-            start,
+            f"SELECT place, entry FROM {self._t(REGISTER)} WHERE {' AND '.join(where)} "
+            f"ORDER BY place LIMIT ${len(args) + 1}",
+            *args,
             limit + 1,
         )
         return page_of(
@@ -274,6 +301,26 @@ class PgReadModels:
         )
         return page_of(
             [(row["position"], PublishedDraw.from_record(json.loads(row["draw"]))) for row in rows],
+            limit,
+        )
+
+    async def draw(self, task_id: UUID) -> PublishedDraw | None:
+        rows = await self._fetch(f"SELECT draw FROM {self._t(DRAWS)} WHERE task_id = $1", task_id)
+        return PublishedDraw.from_record(json.loads(rows[0]["draw"])) if rows else None
+
+    async def draw_population(
+        self, task_id: UUID, limit: int, after: str | None
+    ) -> Page[PopulationMember]:
+        limit, start = limited(limit), cursor(after)
+        rows = await self._fetch(
+            f"SELECT ordinal, credit_code, grade FROM {self._t(DRAW_POPULATION)} "
+            "WHERE task_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3",
+            task_id,
+            start,
+            limit + 1,
+        )
+        return page_of(
+            [(row["ordinal"], PopulationMember(row["credit_code"], row["grade"])) for row in rows],
             limit,
         )
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from services.ledger import LedgerRow
-from services.read_models import Fault, Page
+from services.read_models import Fault, Page, PopulationMember
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.stored import HistoryEntry
@@ -114,12 +114,28 @@ class PgReadModelsSync:
         return self._run(self.models.escalations(limit, after))
 
     def register(
-        self, credit_code: str | None, limit: int, after: str | None
+        self,
+        credit_code: str | None,
+        limit: int,
+        after: str | None,
+        *,
+        name: str | None = None,
+        task_id: UUID | None = None,
     ) -> Page[RegisterEntry]:
-        return self._run(self.models.register(credit_code, limit, after))
+        return self._run(
+            self.models.register(credit_code, limit, after, name=name, task_id=task_id)
+        )
 
     def draws(self, limit: int, after: str | None) -> Page[PublishedDraw]:
         return self._run(self.models.draws(limit, after))
+
+    def draw(self, task_id: UUID) -> PublishedDraw | None:
+        return self._run(self.models.draw(task_id))
+
+    def draw_population(
+        self, task_id: UUID, limit: int, after: str | None
+    ) -> Page[PopulationMember]:
+        return self._run(self.models.draw_population(task_id, limit, after))
 
     def ledger(
         self, departments: frozenset[str] | None, limit: int, after: str | None

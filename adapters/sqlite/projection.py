@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.ledger import LedgerRow
-from services.read_models import NAME, as_json
+from services.read_models import NAME, as_json, name_key
 from services.register import RegisterEntry
 
 if TYPE_CHECKING:
     from eventsourcing.application import Application
+    from eventsourcing.persistence import StoredEvent
 
     from services.folding import (
         LedgerChanges,
@@ -160,6 +161,7 @@ class SqliteProjection:
                 "ssj_rm_escalations",
                 "ssj_rm_register",
                 "ssj_rm_draws",
+                "ssj_rm_draw_population",
                 "ssj_rm_ledger",
                 "ssj_rm_statistics",
             ):
@@ -179,6 +181,7 @@ class SqliteProjection:
         )
         self._write_views(changes.views)
         self._write_register(changes.register)
+        self._write_populations(batch)
         self._write_ledger(changes.ledger)
         self._write_statistics(changes.statistics)
 
@@ -279,10 +282,17 @@ class SqliteProjection:
 
     def _write_register(self, changes: RegisterChanges) -> None:
         self.connection.executemany(
-            "INSERT INTO ssj_rm_register (credit_code, task_id, place, entry) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (credit_code, task_id) DO UPDATE SET entry = excluded.entry",
+            "INSERT INTO ssj_rm_register (credit_code, task_id, place, entry, name_key) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (credit_code, task_id) DO UPDATE "
+            "SET entry = excluded.entry, name_key = excluded.name_key",
             [
-                (p.entry.credit_code, str(p.entry.task_id), p.place, as_json(p.entry.as_record()))
+                (
+                    p.entry.credit_code,
+                    str(p.entry.task_id),
+                    p.place,
+                    as_json(p.entry.as_record()),
+                    name_key(p.entry.name),
+                )
                 for p in changes.entries
             ],
         )
@@ -294,6 +304,49 @@ class SqliteProjection:
                 for task, (position, draw) in changes.draws.items()
             ],
         )
+
+    def _write_populations(self, batch: Sequence[Logged]) -> None:
+        """Each draw's population, rebuilt from the log as the auditor rebuilds it."""
+        from services.populations import draws_in, rebuilt_population
+
+        drawn = draws_in(batch)
+        if not drawn:
+            return
+        app = self.log()
+        for made in drawn:
+            members = rebuilt_population(
+                next(iter(self._stored(app, made.task_id, 1)), None),
+                self._stored(app, made.directory_id, made.directory_position),
+                app.mapper.to_domain_event,
+            )
+            self.connection.execute(
+                "DELETE FROM ssj_rm_draw_population WHERE task_id = ?", (str(made.task_id),)
+            )
+            self.connection.executemany(
+                "INSERT INTO ssj_rm_draw_population (task_id, ordinal, credit_code, grade) "
+                "VALUES (?, ?, ?, ?)",
+                (
+                    (str(made.task_id), ordinal, code, grade)
+                    for ordinal, (code, grade) in enumerate(members, start=1)
+                ),
+            )
+
+    def _stored(self, app: Application[UUID], originator_id: UUID, up_to: int) -> list[StoredEvent]:
+        """An aggregate's stored events up to version `up_to`, in version order."""
+        from eventsourcing.persistence import StoredEvent
+
+        if not self.in_file:
+            return list(app.recorder.select_events(originator_id, lte=up_to))
+        rows = self._rows(
+            f"SELECT originator_version, topic, state FROM {EVENTS} "
+            "WHERE originator_id = ? AND originator_version <= ? ORDER BY originator_version",
+            originator_id.hex,
+            up_to,
+        )
+        return [
+            StoredEvent(originator_id, version, topic, bytes(state))
+            for version, topic, state in rows
+        ]
 
     def _write_ledger(self, changes: LedgerChanges) -> None:
         self.connection.executemany(

@@ -10,13 +10,22 @@ import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from adapters.sqlite.projection import BATCH, EVENTS, SqliteProjection
-from adapters.sqlite.schema import SCHEMA
+from adapters.sqlite.schema import SCHEMA, upgrade
 from services.ledger import LedgerRow
-from services.read_models import Fault, Page, cursor, limited, page_of
+from services.read_models import (
+    Fault,
+    Page,
+    PopulationMember,
+    cursor,
+    like_pattern,
+    limited,
+    name_key,
+    page_of,
+)
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
 from services.stored import HistoryEntry, history_entry
@@ -43,6 +52,7 @@ class SqliteReadModels(SqliteProjection):
         if self.in_file:
             self.connection.execute("PRAGMA journal_mode = WAL")
         self.connection.executescript(SCHEMA)
+        upgrade(self.connection)
 
     def close(self) -> None:
         self.connection.close()
@@ -153,23 +163,34 @@ class SqliteReadModels(SqliteProjection):
 
     # ------------------------------------------------------------------ the public register
     def register(
-        self, credit_code: str | None, limit: int, after: str | None
+        self,
+        credit_code: str | None,
+        limit: int,
+        after: str | None,
+        *,
+        name: str | None = None,
+        task_id: UUID | None = None,
     ) -> Page[RegisterEntry]:
         limit, start = limited(limit), cursor(after)
-        if credit_code is None:
-            rows = self._rows(
-                "SELECT place, entry FROM ssj_rm_register WHERE place > ? ORDER BY place LIMIT ?",
-                start,
-                limit + 1,
-            )
-        else:
-            rows = self._rows(
-                "SELECT place, entry FROM ssj_rm_register WHERE credit_code = ? AND place > ? "
-                "ORDER BY place LIMIT ?",
-                credit_code,
-                start,
-                limit + 1,
-            )
+        # Only the filters given, so that SQLite picks the index each one has: the primary key
+        # for a credit code, (task_id, place) for a task; a name fragment scans in place order.
+        where: list[str] = ["place > ?"]
+        args: list[Any] = [start]
+        if credit_code is not None:
+            where.append("credit_code = ?")
+            args.append(credit_code)
+        if task_id is not None:
+            where.append("task_id = ?")
+            args.append(str(task_id))
+        if name is not None:
+            where.append("name_key LIKE ? ESCAPE '\\'")
+            args.append(like_pattern(name_key(name)))
+        rows = self._rows(
+            f"SELECT place, entry FROM ssj_rm_register WHERE {' AND '.join(where)} "
+            "ORDER BY place LIMIT ?",
+            *args,
+            limit + 1,
+        )
         return page_of(
             [(place, RegisterEntry.from_record(json.loads(entry))) for place, entry in rows], limit
         )
@@ -183,6 +204,27 @@ class SqliteReadModels(SqliteProjection):
         )
         return page_of(
             [(position, PublishedDraw.from_record(json.loads(d))) for position, d in rows], limit
+        )
+
+    def draw(self, task_id: UUID) -> PublishedDraw | None:
+        row = self.connection.execute(
+            "SELECT draw FROM ssj_rm_draws WHERE task_id = ?", (str(task_id),)
+        ).fetchone()
+        return PublishedDraw.from_record(json.loads(row[0])) if row else None
+
+    def draw_population(
+        self, task_id: UUID, limit: int, after: str | None
+    ) -> Page[PopulationMember]:
+        limit, start = limited(limit), cursor(after)
+        rows = self._rows(
+            "SELECT ordinal, credit_code, grade FROM ssj_rm_draw_population "
+            "WHERE task_id = ? AND ordinal > ? ORDER BY ordinal LIMIT ?",
+            str(task_id),
+            start,
+            limit + 1,
+        )
+        return page_of(
+            [(ordinal, PopulationMember(code, grade)) for ordinal, code, grade in rows], limit
         )
 
     # ------------------------------------------------------------------ ledger and statistics

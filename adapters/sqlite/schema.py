@@ -2,9 +2,12 @@
 
 Each can be emptied and refilled from the log; `ssj_rm_positions` records, per read model and
 per process, the last position of the log that its rows hold, written in the same transaction.
+A file made by an earlier version is brought up to this layout when opened (`upgrade`).
 """
 
 from __future__ import annotations
+
+import sqlite3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ssj_rm_positions (
@@ -46,16 +49,28 @@ CREATE TABLE IF NOT EXISTS ssj_rm_register (
     task_id TEXT NOT NULL,
     place INTEGER NOT NULL,
     entry TEXT NOT NULL,
+    name_key TEXT,
     PRIMARY KEY (credit_code, task_id)
 );
 CREATE INDEX IF NOT EXISTS ssj_rm_register_place ON ssj_rm_register (place);
-CREATE INDEX IF NOT EXISTS ssj_rm_register_task ON ssj_rm_register (task_id);
+-- A target's results in publication order straight from the index, however many tasks it was in.
+CREATE INDEX IF NOT EXISTS ssj_rm_register_code_place ON ssj_rm_register (credit_code, place);
+-- A task's 公示 a page at a time, in publication order, at any size of the register.
+DROP INDEX IF EXISTS ssj_rm_register_task;
+CREATE INDEX IF NOT EXISTS ssj_rm_register_task_place ON ssj_rm_register (task_id, place);
 CREATE TABLE IF NOT EXISTS ssj_rm_draws (
     task_id TEXT PRIMARY KEY,
     position INTEGER NOT NULL,
     draw TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ssj_rm_draws_position ON ssj_rm_draws (position);
+CREATE TABLE IF NOT EXISTS ssj_rm_draw_population (
+    task_id TEXT NOT NULL,
+    ordinal INTEGER NOT NULL,
+    credit_code TEXT NOT NULL,
+    grade TEXT NOT NULL,
+    PRIMARY KEY (task_id, ordinal)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ssj_rm_ledger (
     task_id TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -84,3 +99,25 @@ CREATE TABLE IF NOT EXISTS ssj_rm_faults (
 );
 CREATE INDEX IF NOT EXISTS ssj_rm_faults_task ON ssj_rm_faults (task_id, place);
 """
+
+
+def upgrade(connection: sqlite3.Connection) -> None:
+    """Columns added since a file was made, filled from the rows themselves: the register's
+    `name_key` (services/read_models.py, `name_key`: SQLite's lower() folds A-Z only, as it does)."""
+    if "name_key" in _columns(connection, "ssj_rm_register"):
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        if "name_key" not in _columns(connection, "ssj_rm_register"):  # another process's first
+            connection.execute("ALTER TABLE ssj_rm_register ADD COLUMN name_key TEXT")
+            connection.execute(
+                "UPDATE ssj_rm_register SET name_key = lower(json_extract(entry, '$.name'))"
+            )
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")
+
+
+def _columns(connection: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in connection.execute(f"PRAGMA table_info({table})")}

@@ -21,8 +21,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from adapters.bootstrap import bootstrap, load_settings
 from domain import draw
 from tests.browser.conftest import Screenshot, launch, serving
+from tests.services.conftest import PUBLIC, JointInspection
 
 ROOT = Path(__file__).resolve().parents[2]
 STATIC = ROOT / "adapters" / "http" / "console" / "static"
@@ -333,3 +335,32 @@ def test_on_plain_http_without_a_secure_context_the_fallback_is_loaded_and_agree
             assert result["drawn"] == VECTORS[0]["expected"]["drawn"]
     finally:
         insecure.close()
+
+
+# ---------------------------------------------------------------------------- what the service publishes
+def test_draw_js_re_runs_the_draws_the_service_publishes(page: Any, serve: Any) -> None:
+    """Queries.draw_inputs, as the public page embeds it, re-runs to the recorded draw in the
+    browser: the joint task's draw by ratio, and the kindergartens' directed one (all of them)."""
+    service = bootstrap(load_settings(), memory=True)
+    try:
+        joint = JointInspection(service).drawn()
+        service.read_models.catch_up()
+        published = {
+            str(task_id): service.queries.draw_inputs(PUBLIC, task_id)
+            for task_id in (joint.task_id, joint.other_task_id)
+        }
+    finally:
+        service.close()
+    base = serve(pages_app(published))
+
+    for name, inputs in published.items():
+        for how in HASHES:
+            result = verify(page, base, name, how)
+
+            assert result["ok"] is True, [c for c in result["checks"] if not c["ok"]]
+            assert result["drawn"] == inputs["drawn"]
+            assert result["seed"] == inputs["seed"]
+    directed = published[str(joint.other_task_id)]
+    assert sorted(c for ids in directed["drawn"].values() for c in ids) == sorted(
+        code for code, _ in directed["population"]
+    )

@@ -131,6 +131,8 @@ def questions(oracle: SqliteReadModels) -> list[Question]:
     asked += [("due", (day,)) for day in DAYS]
     asked += [("awaiting", (year,)) for year in YEARS]
     asked += [("escalations", (ALL, None)), ("draws", (ALL, None))]
+    asked += [("draw", (task,)) for task in (*ids, UUID(int=1))]
+    asked += [("draw_population", (task, ALL, None)) for task in (*ids, UUID(int=1))]
     asked += [("register", (code, ALL, None)) for code in (None, *codes, UNKNOWN_CODE)]
     asked += [("ledger", (seen, ALL, None)) for seen in groups]
     asked += [
@@ -202,6 +204,11 @@ class LogUpTo:
             topics,
             inclusive_of_start=inclusive_of_start,
         )
+
+    def select_events(self, originator_id: UUID, *, lte: int | None = None) -> Sequence[Any]:
+        """An aggregate's events, for a draw's population: the read models ask only for those
+        of directories and tasks a draw up to `position` was made from, all stored before it."""
+        return self.app.recorder.select_events(originator_id, lte=lte)
 
 
 def oracle_at(service: Service, position: int) -> SqliteReadModels:
