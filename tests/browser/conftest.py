@@ -12,6 +12,11 @@ One Playwright and one chromium serve every test of this package, and are stoppe
 leaves it: for as long as Playwright's sync API is running, the main thread's asyncio loop is
 marked as running between its calls, so an async test (pytest-asyncio) or `asyncio.run` after it
 in the same session would fail. Package scope is the session of the browser tests.
+
+pytest turns every warning into an error (pyproject.toml), and none is filtered here: uvicorn
+is started without WebSocket support (`ws="none"`: the websockets package's legacy modules warn on
+import) and without lifespan, and then neither it, Starlette nor Playwright warns (checked with
+the service's own app). A filter added later should name the one warning and its module.
 """
 
 from __future__ import annotations
@@ -96,8 +101,8 @@ def serving(app: Any) -> Iterator[str]:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    # ws="none": nothing here speaks WebSocket, and the websockets package's legacy modules warn
-    # on import; lifespan="off": a test app has no start-up of its own.
+    # ws="none": nothing here speaks WebSocket (and see the module's docstring on warnings);
+    # lifespan="off": the apps served here start nothing of their own.
     config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(
