@@ -15,8 +15,8 @@ in the same session would fail. Package scope is the session of the browser test
 
 pytest turns every warning into an error (pyproject.toml), and none is filtered here: uvicorn
 is started without WebSocket support (`ws="none"`: the websockets package's legacy modules warn on
-import) and without lifespan, and then neither it, Starlette nor Playwright warns (checked with
-the service's own app). A filter added later should name the one warning and its module.
+import), and then neither it, Starlette nor Playwright warns (checked with the service's own
+app). A filter added later should name the one warning and its module.
 """
 
 from __future__ import annotations
@@ -101,9 +101,11 @@ def serving(app: Any) -> Iterator[str]:
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    # ws="none": nothing here speaks WebSocket (and see the module's docstring on warnings);
-    # lifespan="off": the apps served here start nothing of their own.
-    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="off", access_log=False)
+    # As `ssj serve` runs the app (lifespan, no Server header), without WebSocket support: nothing
+    # here speaks it (and see the module's docstring on warnings).
+    config = uvicorn.Config(
+        app, log_level="warning", ws="none", server_header=False, access_log=False
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [listener]}, name="uvicorn", daemon=True
