@@ -8,7 +8,8 @@
   it; the same key with another request is refused (422 idempotency_key_reused). A refusal (4xx)
   is remembered as well, like the bus's receipts; a failure of ours (5xx) is forgotten, so the
   client may try again. A command id the store applied before (from the bus, or an answer lost
-  with its process) is answered as a replay: applied once, nothing done again.
+  with its process) is answered as a replay, whether the store refused it as applied or the
+  task's rules refused it because it was (draw_secrets.py `applied`): nothing done again.
 - After each command applied, `service.settle()` under one lock for the process: the embedded
   default has no workers, so this is when the read models and the dispatch take it in.
 """
@@ -29,6 +30,7 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from adapters.http.auth import actor_for, principal, service_of
+from adapters.http.draw_secrets import kept_by
 from adapters.http.errors import describe
 from domain.errors import DomainError
 from domain.values import CHINA
@@ -115,10 +117,11 @@ class Command:
         try:
             answer = apply(command_id, at)
         except CommandAlreadyAppliedError:
-            text = AlreadyApplied(command_id=command_id).model_dump_json()
-            idempotency.finish(name, key, 200, text)
-            return _json(text, 200, replayed=True)
+            return self._already_applied(name, key, command_id)
         except (DomainError, ServiceError) as error:
+            if kept_by(self.service).applied(command_id):
+                # Applied before (on the bus), and refused now by the rules it changed: a repeat.
+                return self._already_applied(name, key, command_id)
             refused = describe(error)
             if refused.status >= 500:
                 idempotency.abandon(name, key)
@@ -132,6 +135,11 @@ class Command:
         idempotency.finish(name, key, status, text)  # before settling: the command is applied
         settle(self.service)
         return _json(text, status)
+
+    def _already_applied(self, name: str, key: str, command_id: UUID) -> Response:
+        text = AlreadyApplied(command_id=command_id).model_dump_json()
+        self.service.idempotency.finish(name, key, 200, text)
+        return _json(text, 200, replayed=True)
 
     def digest(self, body: CommandBody | None) -> str:
         """What the request says: method, path and body as read (key order, spacing and the

@@ -10,6 +10,11 @@ reads it.
 A secret is kept under its commitment, before the commitment is recorded: a commit that is then
 refused (committed already, a write conflict) leaves a secret nobody committed to, which nothing
 uses, and never replaces the one a task committed to.
+
+The same store answers whether a command id was applied (`applied`): PostgreSQL records each
+command id with its events (`ssj_commands`), so a command the bus applied and a department then
+sends over HTTP with the same id is recognised even when the task's rules refuse it first (a
+second confirmation); the embedded store records none, and needs none (it has no bus).
 """
 
 from __future__ import annotations
@@ -18,8 +23,12 @@ import sqlite3
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from uuid import UUID
+from weakref import WeakKeyDictionary
+
+if TYPE_CHECKING:
+    from adapters.bootstrap import Service
 
 TABLE = "ssj_http_draw_secrets"
 
@@ -57,6 +66,10 @@ class DrawSecrets(Protocol):
         """The secret committed to as `commitment`, if it was kept here."""
         ...
 
+    def applied(self, command_id: UUID) -> bool:
+        """Whether the store recorded this command id with the events of a command applied."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -86,6 +99,9 @@ class SqliteDrawSecrets:
             ).fetchone()
         return str(row[0]) if row else None
 
+    def applied(self, command_id: UUID) -> bool:
+        return False
+
     def close(self) -> None:
         self.connection.close()
 
@@ -98,6 +114,7 @@ class PgDrawSecrets:
         from psycopg_pool import ConnectionPool
 
         self.table = f"{sql.Identifier(schema).as_string()}.{TABLE}"
+        self.commands = f"{sql.Identifier(schema).as_string()}.ssj_commands"
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
@@ -124,5 +141,31 @@ class PgDrawSecrets:
             ).fetchone()
         return str(row[0]) if row else None
 
+    def applied(self, command_id: UUID) -> bool:
+        with self.pool.connection() as connection:
+            row = connection.execute(
+                f"SELECT 1 FROM {self.commands} WHERE command_id = %s", (command_id,)
+            ).fetchone()
+        return row is not None
+
     def close(self) -> None:
         self.pool.close()
+
+
+_kept: WeakKeyDictionary[Service, DrawSecrets] = WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def kept_by(service: Service) -> DrawSecrets:
+    """What the HTTP front keeps beside this service's events, opened on first use."""
+    with _lock:
+        kept = _kept.get(service)
+        if kept is None:
+            if service.memory:
+                kept = SqliteDrawSecrets(":memory:")
+            elif service.pg_url is not None:
+                kept = PgDrawSecrets(service.pg_url.conninfo(), service.settings.database_schema)
+            else:
+                kept = SqliteDrawSecrets(service.sqlite_file)
+            _kept[service] = kept
+        return kept

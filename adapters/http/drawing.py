@@ -8,13 +8,11 @@ the secret and keeps it (draw_secrets.py) until the draw reveals it, so nobody t
 from __future__ import annotations
 
 import secrets
-import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
-from weakref import WeakKeyDictionary
 
-from adapters.http.draw_secrets import DrawSecrets, PgDrawSecrets, SqliteDrawSecrets
+from adapters.http.draw_secrets import kept_by
 from domain import draw as rule
 from services.actors import Actor
 from services.errors import ServiceError
@@ -38,25 +36,6 @@ class DrawSecretMissingError(ServiceError):
         )
 
 
-_kept: WeakKeyDictionary[Service, DrawSecrets] = WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def secrets_of(service: Service) -> DrawSecrets:
-    """Where this service keeps draw secrets: beside its events, opened on first use."""
-    with _lock:
-        kept = _kept.get(service)
-        if kept is None:
-            if service.memory:
-                kept = SqliteDrawSecrets(":memory:")
-            elif service.pg_url is not None:
-                kept = PgDrawSecrets(service.pg_url.conninfo(), service.settings.database_schema)
-            else:
-                kept = SqliteDrawSecrets(service.sqlite_file)
-            _kept[service] = kept
-        return kept
-
-
 def commit(
     service: Service,
     actor: Actor,
@@ -74,7 +53,7 @@ def commit(
     require(actor, Action.COMMIT_SEED, parties_of(task))
     secret = secrets.token_hex(32)
     if task.commitment is None:
-        secrets_of(service).keep(task_id, rule.commitment_of(secret), secret)
+        kept_by(service).keep(task_id, rule.commitment_of(secret), secret)
     return tasks.commit_seed(actor, task_id, secret, beacon_source, at=at, command_id=command_id)
 
 
@@ -95,7 +74,7 @@ def draw(
         committed = task.commitment
         if committed is not None:  # without a commitment the task itself refuses the draw
             require(actor, Action.DRAW_TARGETS, parties_of(task))
-            secret = secrets_of(service).secret(committed.commitment)
+            secret = kept_by(service).secret(committed.commitment)
             if secret is None:
                 raise DrawSecretMissingError()
     return tasks.draw_targets(actor, task_id, secret or "", beacon, at=at, command_id=command_id)

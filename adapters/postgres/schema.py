@@ -21,6 +21,8 @@ What it sets up, and why:
   append-only, and `ssj_relay` (the relay's position in the log);
 - the HTTP front's accounts, API keys and remembered answers (adapters/accounts/pg_schema.py),
   which the service's role may update;
+- the lead's draw secrets between commitment and draw (adapters/http/draw_secrets.py), which the
+  service's role may only read and add to;
 - the service's role may only SELECT and INSERT the stored events (plus MAINTAIN, which is what
   `LOCK TABLE … IN EXCLUSIVE MODE` needs: the library takes that lock so that commit order is
   notification order), and read and write the rebuildable read models.
@@ -38,6 +40,8 @@ from eventsourcing.utils import Environment
 from psycopg import sql
 
 from adapters.accounts.pg_schema import ACCOUNT_SQL, account_grants
+from adapters.http.draw_secrets import POSTGRES as DRAW_SECRETS_SQL
+from adapters.http.draw_secrets import postgres_grants as draw_secret_grants
 from adapters.postgres.read_model_schema import (
     EVENTS,
     READ_MODEL_SEQUENCES,
@@ -272,6 +276,7 @@ def _grants(schema: str, role: str) -> str:
     for sequence in READ_MODEL_SEQUENCES:
         lines.append(f"GRANT USAGE ON SEQUENCE {schema}.{sequence} TO {role};")
     lines.extend(account_grants(schema, role))
+    lines.extend(draw_secret_grants(schema, role))
     return "\n".join(lines)
 
 
@@ -324,6 +329,7 @@ def migrate(
                 APPEND_FUNCTION.format(schema=quoted, events=EVENTS),
                 *(s.format(schema=quoted) for s in READ_MODEL_SQL),
                 ACCOUNT_SQL.format(schema=quoted),
+                DRAW_SECRETS_SQL.format(schema=quoted),
                 _protect(quoted),
                 _grants(quoted, role),
             ):

@@ -196,7 +196,9 @@ async def test_the_joint_inspection_runs_end_to_end_over_the_api(world: World) -
     )
     targets = list(matched["groups"])
     assert sorted(targets) == sorted(drawn["drawn"])
-    sheets = {s["target"]: s for s in await ok(office.get(f"/api/v1/tasks/{task_id}/sheets"))}
+    sheets = {
+        s["target"]: s for s in (await ok(office.get(f"/api/v1/tasks/{task_id}/sheets")))["items"]
+    }
     assert recused not in sheets[first]["inspectors"]["fire"]
     for client in by.values():
         await ok(

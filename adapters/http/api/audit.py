@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.http.api.common import ERRORS, Reader, action
+from adapters.http.api.common import ERRORS, Page, Reader, action
 from adapters.http.api.views import HistoryModel
 from adapters.http.auth import service_of
 from services.permissions import Action
@@ -109,6 +109,6 @@ def export(request: Request, actor: Reader) -> StreamingResponse:
     openapi_extra=action(Action.READ_HISTORY),
     summary="从事件日志回放任务历史",
 )
-def history(request: Request, task_id: UUID, actor: Reader) -> list[HistoryModel]:
+def history(request: Request, task_id: UUID, actor: Reader) -> Page[HistoryModel]:
     entries = service_of(request).auditor.history(actor, task_id)
-    return [HistoryModel.of(e) for e in entries]
+    return Page(items=[HistoryModel.of(e) for e in entries], next=None)

@@ -46,17 +46,19 @@ def task(request: Request, task_id: UUID, who: Who) -> TaskModel:
 @router.get(
     "/tasks/{task_id}/history", openapi_extra=action(Action.READ_TASK), summary="任务事件记录"
 )
-def history(request: Request, task_id: UUID, who: Who) -> list[HistoryModel]:
+def history(request: Request, task_id: UUID, who: Who) -> Page[HistoryModel]:
+    """任务的全部事件（一页给出，next 为 null）。"""
     actor = actor_for(request, who, task_id)
-    return [HistoryModel.of(h) for h in service_of(request).queries.history(actor, task_id)]
+    entries = service_of(request).queries.history(actor, task_id)
+    return Page(items=[HistoryModel.of(h) for h in entries], next=None)
 
 
 @router.get("/tasks/{task_id}/sheets", openapi_extra=action(Action.READ_TASK), summary="一企一表")
-def sheets(request: Request, task_id: UUID, who: Who) -> list[SheetModel]:
+def sheets(request: Request, task_id: UUID, who: Who) -> Page[SheetModel]:
     """每个检查对象的联合检查记录表：检查组、各部门执法检查人员和抽查事项（匹配后才有）。"""
     actor = actor_for(request, who, task_id)
     task = service_of(request).tasks.task(actor, task_id)
-    return [SheetModel.of(s) for s in task.record_sheets]
+    return Page(items=[SheetModel.of(s) for s in task.record_sheets], next=None)
 
 
 @router.get(
@@ -119,6 +121,7 @@ def statistics(
     request: Request,
     actor: Reader,
     year: int | None = Query(default=None, ge=2000, le=2100, description="年度；不填为全部"),
-) -> list[WorkloadModel]:
-    """各部门每月的任务数、抽取对象数、结案数、逾期数。"""
-    return [WorkloadModel.of(w) for w in service_of(request).queries.statistics(actor, year)]
+) -> Page[WorkloadModel]:
+    """各部门每月的任务数、抽取对象数、结案数、逾期数（一页给出，next 为 null）。"""
+    rows = service_of(request).queries.statistics(actor, year)
+    return Page(items=[WorkloadModel.of(w) for w in rows], next=None)
