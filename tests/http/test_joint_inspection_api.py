@@ -152,6 +152,9 @@ async def test_the_joint_inspection_runs_end_to_end_over_the_api(world: World) -
     [published_draw] = (await ok(public.get("/api/v1/draws")))["items"]
     assert draw.commitment_of(published_draw["secret"]) == committed["commitment"]
     assert published_draw["seed"] == drawn["seed"]
+    population = await ok(public.get(f"/api/v1/draws/{task_id}/population", params={"limit": 1000}))
+    assert len(population["items"]) == sum(committed["strata"].values())
+    assert await ok(public.get(f"/api/v1/draws/{task_id}")) == published_draw
 
     # 派发 and 确认: police confirm in time, fire only after the office's deadline check
     inbox = await ok(police.get("/api/v1/departments/police/inbox"))
@@ -329,7 +332,9 @@ async def test_the_joint_inspection_runs_end_to_end_over_the_api(world: World) -
     task = await ok(education.get(f"/api/v1/tasks/{task_id}"))
     assert task["stage"] == "已结案"
     assert task["overdue"] == ["fire"]
-    register = await ok(public.get("/api/v1/register", params={"limit": 100}))
+    register = await ok(public.get("/api/v1/register", params={"task_id": task_id, "limit": 100}))
+    found = await ok(public.get("/api/v1/register", params={"name": "第1培训"}))
+    assert {e["name"] for e in found["items"]} <= {e["name"] for e in register["items"]}
     assert sorted(e["credit_code"] for e in register["items"]) == sorted(targets)
     corrected = next(e for e in register["items"] if e["credit_code"] == targets[0])
     assert corrected["results"]["education"] == "未发现问题"

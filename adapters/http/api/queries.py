@@ -3,6 +3,7 @@ through services/queries.py, which asks the policy who sees what."""
 
 from __future__ import annotations
 
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request
@@ -15,6 +16,7 @@ from adapters.http.api.views import (
     HistoryModel,
     InboxModel,
     LedgerRowModel,
+    PopulationMemberModel,
     RegisterEntryModel,
     SheetModel,
     TaskModel,
@@ -92,11 +94,18 @@ def faults(
 def register(
     request: Request,
     actor: Reader,
-    credit_code: str | None = Query(default=None, description="只看该对象（统一社会信用代码）"),
+    credit_code: Annotated[
+        str | None, Query(max_length=18, description="只看该对象（统一社会信用代码）")
+    ] = None,
+    name: Annotated[str | None, Query(max_length=50, description="对象名称中的片段")] = None,
+    task_id: Annotated[UUID | None, Query(description="只看该任务的公示")] = None,
     limit: Limit = DEFAULT,
     after: After = None,
 ) -> Page[RegisterEntryModel]:
-    page = service_of(request).queries.register(actor, credit_code, limit, after)
+    """按公示顺序；可按统一社会信用代码、名称片段或任务查找。"""
+    page = service_of(request).queries.register(
+        actor, credit_code, limit, after, name=name, task_id=task_id
+    )
     return Page(items=[RegisterEntryModel.of(e) for e in page.items], next=page.next)
 
 
@@ -106,6 +115,27 @@ def draws(
 ) -> Page[DrawModel]:
     page = service_of(request).queries.draws(actor, limit, after)
     return Page(items=[DrawModel.of(d) for d in page.items], next=page.next)
+
+
+@router.get(
+    "/draws/{task_id}", openapi_extra=action(Action.READ_REGISTER), summary="一个任务抽取的复算依据"
+)
+def published_draw(request: Request, task_id: UUID, actor: Reader) -> DrawModel:
+    return DrawModel.of(service_of(request).queries.draw(actor, task_id))
+
+
+@router.get(
+    "/draws/{task_id}/population",
+    openapi_extra=action(Action.READ_REGISTER),
+    summary="抽取总体（承诺时的名录库版本）",
+)
+def draw_population(
+    request: Request, task_id: UUID, actor: Reader, limit: Limit = DEFAULT, after: After = None
+) -> Page[PopulationMemberModel]:
+    """按统一社会信用代码排序的总体及各对象风险等级：任何人可据此复算总体摘要与抽取结果。"""
+    page = service_of(request).queries.draw_population(actor, task_id, limit, after)
+    items = [PopulationMemberModel(credit_code=m.credit_code, grade=m.grade) for m in page.items]
+    return Page(items=items, next=page.next)
 
 
 @router.get("/ledger", openapi_extra=action(Action.READ_LEDGER), summary="后续处置台账")
@@ -120,7 +150,7 @@ def ledger(
 def statistics(
     request: Request,
     actor: Reader,
-    year: int | None = Query(default=None, ge=2000, le=2100, description="年度；不填为全部"),
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="年度；不填为全部")] = None,
 ) -> Page[WorkloadModel]:
     """各部门每月的任务数、抽取对象数、结案数、逾期数（一页给出，next 为 null）。"""
     rows = service_of(request).queries.statistics(actor, year)

@@ -435,3 +435,9 @@ class SheetModel(BaseModel):
                 d: [CheckItemView(**i.as_record()) for i in items] for d, items in s.items.items()
             },
         )
+
+
+class PopulationMemberModel(BaseModel):
+    model_config = _examples({"credit_code": TARGET, "grade": "A"})
+    credit_code: str
+    grade: str = Field(description="信用风险分类")
