@@ -22,7 +22,7 @@ def serve(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """启动网页与 HTTP 接口（/api/v1，文档见 /api/docs）。"""
+    """启动网页与 HTTP 接口（/api/v1，接口说明见 /openapi.json）。"""
     import uvicorn
 
     from adapters.cli.context import refusals
@@ -40,7 +40,9 @@ def serve(
         raise typer.Exit(2) from None
     logs.configure()
     bind_host, bind_port = host or settings.host, port or settings.port
-    typer.echo(f"ssj 已启动：http://{bind_host}:{bind_port}/  （接口文档 /api/docs，Ctrl+C 停止）")
+    typer.echo(
+        f"ssj 已启动：http://{bind_host}:{bind_port}/  （接口说明 /openapi.json，Ctrl+C 停止）"
+    )
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, server_header=False)
     finally:

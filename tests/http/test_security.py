@@ -4,6 +4,7 @@ then locked out, keys that stop working when revoked, and logs that keep no secr
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import stat
@@ -174,7 +175,9 @@ async def test_the_logs_keep_no_password_token_or_cookie(
     assert {"sign_in_failed", "sign_in", "sign_out", "key_used", "refused"} <= set(events)
     from adapters.http.logs import JsonFormatter
 
-    text = "\n".join(JsonFormatter().format(r) for r in caplog.records)
+    lines = [JsonFormatter().format(r) for r in caplog.records]
+    assert all(json.loads(line)["logger"] == "ssj.http" for line in lines)  # one JSON object each
+    text = "\n".join(lines)
     secret = world.tokens["education"].split("_", 2)[2]
     for leak in (PASSWORD, "wrong password!", secret, *([cookie] if cookie else [])):
         assert leak not in text
