@@ -14,7 +14,13 @@ Two ways in, one principal (services/accounts.py):
 
 Every unsafe request (POST, PUT, PATCH, DELETE) that comes with the session cookie must carry the
 session's CSRF token (header X-CSRF-Token, or form field csrf_token), else 403 `csrf_failed`; an
-API key request needs none, since no browser sends one by itself.
+API key request needs none, since no browser sends one by itself. The JSON sign-in takes JSON
+only (a form's text/plain is refused), and the console's form sign-in checks the token its page
+was given, so no other site signs a browser in.
+
+The session lives in the signed cookie alone (no server-side table): signing out clears the
+browser's cookie, and a copy taken before stays valid until it expires (SESSION_MAX_AGE) unless
+the account is disabled, which ends every session of it at once.
 
 What the principal may do, the services decide (services/permissions.py): `actor_for` only says
 as whom it acts, as the CLI's `--dept` does: a department's staff as the task makes them (lead of

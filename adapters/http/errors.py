@@ -293,9 +293,10 @@ def validation_problem(errors: Sequence[Mapping[str, Any]]) -> Problem:
         return Problem(422, "invalid_request", None, "请求不符合要求")
     first = errors[0]
     loc = [str(part) for part in first.get("loc", ())]
-    if loc and loc[0] in _LOCATIONS:
+    where = loc[0] if loc and loc[0] in _LOCATIONS else None
+    if where is not None:
         loc = loc[1:]
-    named = ".".join(loc) or None
+    named = ".".join(loc) or where  # the whole body, when it is the body itself at fault
     message = _reason(first)
     if len(errors) > 1:
         message += f"（另有 {len(errors) - 1} 处不符合要求）"

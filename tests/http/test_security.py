@@ -124,6 +124,24 @@ async def test_a_locked_answer_says_when_to_try_again(world: World) -> None:
     assert 0 < int(answer.headers["Retry-After"]) <= 15 * 60
 
 
+async def test_a_sign_in_posted_by_another_site_s_form_is_refused(world: World) -> None:
+    """A form can send JSON-looking text as text/plain without the browser asking first: the
+    API takes JSON as JSON only, so no other site signs a browser in under its own account."""
+    body = f'{{"username": "office_li", "password": "{PASSWORD}"}}'
+    async with world.client() as client:
+        answer = await client.post(
+            "/api/v1/session", content=body.encode(), headers={"Content-Type": "text/plain"}
+        )
+
+    assert answer.status_code == 422
+    assert problem(answer) == {
+        "code": "invalid_request",
+        "field": "body",
+        "message": "应为 JSON 对象",
+    }
+    assert "set-cookie" not in answer.headers
+
+
 async def test_an_unknown_user_is_answered_as_a_wrong_password(world: World) -> None:
     unknown = await sign_in(world, "nobody_here", PASSWORD)
     wrong = await sign_in(world, "office_li", "wrong password!")
