@@ -65,7 +65,7 @@ async def test_a_result_is_corrected_with_a_reason_and_the_correction_is_publish
     fields.update({"category": "未发现问题", "reason": "复核：停办系误报"})
     await world["gongan"].submit(sheet, "correction-form", **fields)
     public = text_of((await world.public.get(f"/public/tasks/{world.task_id}")).text)
-    assert "更正：复核：停办系误报" in public
+    assert "公安局 更正：复核：停办系误报" in public  # the department by name, not its code
 
 
 async def test_an_inspector_records_the_results_of_his_group_only(world: World) -> None:

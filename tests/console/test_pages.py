@@ -160,7 +160,7 @@ async def test_the_office_sees_every_task_overdue_confirmations_and_escalations(
     answer = await world["bangongshi"].get("/office")
     page = text_of(answer.text)
     assert TASK_NAME in page
-    assert "确认派发任务逾期" in page  # fire confirmed late: said in words, not colour alone
+    assert "逾期 确认派发任务" in page  # fire confirmed late: said in words, not colour alone
     assert "消防救援大队" in page
     assert "已补确认" in page
     assert 'class="overdue"' in answer.text

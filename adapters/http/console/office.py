@@ -76,7 +76,7 @@ def overdue_rows(views: list[TaskView]) -> list[dict[str, Any]]:
                 {
                     "view": view,
                     "department": department,
-                    "what": "确认派发任务逾期",
+                    "what": "确认派发任务",
                     "deadline": view.dispatch_deadlines.get(department),
                     "settled": "已补确认" if answered else "仍未确认",
                 }
@@ -87,7 +87,7 @@ def overdue_rows(views: list[TaskView]) -> list[dict[str, Any]]:
                 {
                     "view": view,
                     "department": department,
-                    "what": f"{target} 结果录入逾期",
+                    "what": f"录入 {target} 的检查结果",
                     "deadline": view.visits.get(target),
                     "settled": "已补录" if recorded else "仍未录入",
                 }

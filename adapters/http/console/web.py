@@ -59,6 +59,13 @@ def _data_block(value: Any) -> Markup:
     return Markup(text)
 
 
+def _correction(text: str) -> str:
+    """A register's correction ("2023-11-13 police 更正：…") with the department's name."""
+    day, sep, rest = text.partition(" ")
+    code, sep2, reason = rest.partition(" ")
+    return f"{day} {dept(code)} {reason}" if sep and sep2 else text
+
+
 def _day(value: date | datetime | None) -> str:
     if value is None:
         return ""
@@ -72,6 +79,7 @@ environment.filters.update(
     when=lambda moment: when(moment) if isinstance(moment, datetime) else str(moment or ""),
     day=_day,
     data_block=_data_block,
+    correction=_correction,
 )
 environment.globals.update(role_label=lambda role: Role(role).label)
 
