@@ -10,7 +10,6 @@ CSRF check (auth.py); every refusal is worded by the one mapping (errors.py).
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -21,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from adapters.calendar import CalendarDataError
-from adapters.http import logs
+from adapters.http import console, logs
 from adapters.http.api import api_router
 from adapters.http.auth import (
     SAME_SITE,
@@ -37,11 +36,7 @@ from domain.errors import DomainError
 from services.errors import ForbiddenError, ServiceError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from adapters.bootstrap import Service
-
-CONSOLE = "adapters.http.console"
 
 DESCRIPTION = """双随机、一公开 跨部门联合抽查的 HTTP 接口。
 
@@ -68,11 +63,8 @@ def create_app(service: Service) -> FastAPI:
     )
     app.state.service = service
     app.include_router(api_router, prefix="/api/v1")
-    console = _console()
-    if console is not None:
-        router, static = console
-        app.include_router(router)
-        app.mount("/static", StaticFiles(directory=static), name="static")
+    app.include_router(console.router)
+    app.mount("/static", StaticFiles(directory=console.STATIC_DIR), name="static")
     _handle_errors(app)
     _document_security(app)
     # Added innermost first: the session is read inside the request ids, both inside the headers.
@@ -87,19 +79,6 @@ def create_app(service: Service) -> FastAPI:
     app.add_middleware(RequestIds)
     app.add_middleware(SecurityHeaders)
     return app
-
-
-def _console() -> tuple[Any, Path] | None:
-    """The console's router and static files (adapters/http/console/), once it is there."""
-    try:
-        module = importlib.import_module(CONSOLE)
-    except ModuleNotFoundError as error:
-        if error.name != CONSOLE:
-            raise
-        return None
-    router = getattr(module, "router", None)
-    static = getattr(module, "STATIC_DIR", None)
-    return (router, static) if router is not None and static is not None else None
 
 
 def _document_security(app: FastAPI) -> None:
