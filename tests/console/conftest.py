@@ -194,10 +194,9 @@ def clock() -> ManualClock:
     return ManualClock(at("2023-10-20", "08:00"))
 
 
-@pytest.fixture
-def service(clock: ManualClock) -> Iterator[Service]:
-    service = bootstrap(load_settings(), memory=True, clock=clock)
-    # argon2 at its test strength: the accounts' own tests measure the real cost
+def with_accounts(service: Service, clock: ManualClock) -> Service:
+    """The service with an account for each of `ACCOUNTS`, hashed at argon2's test strength
+    (the accounts' own tests measure the real cost)."""
     cheap = Argon2PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     service.__dict__["accounts"] = Accounts(service.account_store, cheap)
     for username, (kind, department, inspector, name) in ACCOUNTS.items():
@@ -210,6 +209,12 @@ def service(clock: ManualClock) -> Iterator[Service]:
             display_name=name,
             at=clock.now(),
         )
+    return service
+
+
+@pytest.fixture
+def service(clock: ManualClock) -> Iterator[Service]:
+    service = with_accounts(bootstrap(load_settings(), memory=True, clock=clock), clock)
     yield service
     service.close()
 
