@@ -10,6 +10,7 @@ Tests pass `memory=True` for an in-memory store, and a clock of their own.
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -67,9 +68,14 @@ class Service:
     @cached_property
     def sqlite_file(self) -> Path:
         """The embedded store's file, its directory made on first use (by the write side or the
-        read models, whichever comes first)."""
-        self.settings.db.parent.mkdir(parents=True, exist_ok=True)
-        return self.settings.db
+        read models, whichever comes first). A new file is readable by its owner alone: it holds
+        the accounts' password hashes and the secrets of draws not yet made (SQLite gives its
+        journal files the same mode)."""
+        path = self.settings.db
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        return path
 
     # ------------------------------------------------------------------ the write side
     @cached_property
