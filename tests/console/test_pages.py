@@ -169,3 +169,16 @@ async def test_the_office_sees_every_task_overdue_confirmations_and_escalations(
     assert filings.status_code == 200
     assert "冀B·12345" in filings.text
     assert filings.text.count('data-testid="filing"') == 3
+
+
+async def test_the_lead_sees_its_plans_with_their_tasks(world: World) -> None:
+    await commit_and_draw(world)
+    answer = await world["jiaoyu"].get("/dept/plans")
+    assert answer.status_code == 200
+    page = text_of(answer.text)
+    assert "2023年度跨部门“双随机”联合抽查工作计划" in page
+    assert "迁双随机办〔2023〕30号" in page
+    assert f'<a href="/dept/tasks/{world.task_id}">{TASK_NAME}</a>' in answer.text
+    assert "已抽取检查对象" in page
+    police = await world["gongan"].get("/dept/plans")
+    assert 'data-testid="no-plans"' in police.text  # it cooperates; the plan is education's

@@ -34,7 +34,7 @@ async def every_page(world: World, found: list[str]) -> dict[str, list[httpx.Res
     task = world.task_id
     sheet = f"{world.task_path}/targets/{found[0]}"
     paths = {
-        "jiaoyu": ["/dept", world.task_path, sheet, f"{world.task_path}/draw"],
+        "jiaoyu": ["/dept", "/dept/plans", world.task_path, sheet, f"{world.task_path}/draw"],
         "gongan": ["/dept", world.task_path, sheet],
         "xiaofang": ["/dept", world.task_path, sheet],
         "shichang": ["/dept"],

@@ -8,6 +8,7 @@ steps the task is ready for.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -17,6 +18,7 @@ from fastapi.responses import Response
 from adapters.http import drawing
 from adapters.http.console.department import staff
 from adapters.http.console.department_commands import on_task
+from adapters.http.console.office import every_task
 from adapters.http.console.views import strata_rows
 from adapters.http.console.web import (
     Refusal,
@@ -33,9 +35,53 @@ from services.permissions import Action, require
 from services.tasks import parties_of
 
 if TYPE_CHECKING:
+    from domain.plan import Plan
     from services.accounts import Principal
 
 router = APIRouter(include_in_schema=False)
+
+
+# ---------------------------------------------------------------------------- plans
+@router.get("/dept/plans")
+def plans(request: Request) -> Response:
+    """The 抽查工作计划 the department issued, each with its tasks and where they stand. A plan
+    is read once for all its rows; a task leads to its plan."""
+    who = staff(request)
+    if isinstance(who, Response):
+        return who
+    service = service_of(request)
+    reader = actor(request, who)
+    views = every_task(request, who)
+    if isinstance(views, Refusal):
+        return refused_page(request, views, who)
+    led = {v.task_id: v for v in views if v.lead == who.department}
+    found: dict[UUID, Plan] = {}
+    for task_id in led:
+        if any(str(task_id) in {row["task_id"] for row in p.tasks} for p in found.values()):
+            continue
+        task = attempt(partial(service.tasks.task, reader, task_id))
+        if isinstance(task, Refusal):
+            continue
+        plan = attempt(partial(service.tasks.plan, reader, task.plan_id))
+        if not isinstance(plan, Refusal):
+            found[plan.id] = plan
+    shown = [
+        {
+            "plan": plan,
+            "rows": [
+                {
+                    "number": row["number"],
+                    "name": row["name"],
+                    "view": led.get(UUID(row["task_id"])),
+                }
+                for row in plan.tasks
+            ],
+        }
+        for plan in sorted(found.values(), key=lambda p: (-p.year, p.title))
+    ]
+    return page(
+        request, "dept/plans.html", {"title": "本部门抽查工作计划", "plans": shown}, who=who
+    )
 
 
 # ---------------------------------------------------------------------------- the population
