@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
@@ -112,7 +112,7 @@ def _document_security(app: FastAPI) -> None:
 
 # ---------------------------------------------------------------------------- the one mapping
 def _handle_errors(app: FastAPI) -> None:
-    async def refused(request: Request, error: Exception) -> JSONResponse:
+    async def refused(request: Request, error: Exception) -> Response:
         service: Service = request.app.state.service
         if isinstance(error, ForbiddenError) and getattr(request.state, "principal", None) is None:
             # The public was refused: signing in (or a key) may be what is missing.
@@ -128,17 +128,17 @@ def _handle_errors(app: FastAPI) -> None:
             path=request.url.path,
             principal=who.name if who is not None else None,
         )
-        return _answer(answer)
+        return _answer(request, answer)
 
-    async def invalid(request: Request, error: Exception) -> JSONResponse:
+    async def invalid(request: Request, error: Exception) -> Response:
         errors = error.errors() if isinstance(error, RequestValidationError) else []
         answer = validation_problem(errors)
         logs.event(
             "refused", status=422, code=answer.code, field=answer.field, path=request.url.path
         )
-        return _answer(answer)
+        return _answer(request, answer)
 
-    async def http_error(request: Request, error: Exception) -> JSONResponse:
+    async def http_error(request: Request, error: Exception) -> Response:
         status = error.status_code if isinstance(error, StarletteHTTPException) else 500
         if status == 400:  # a body that is not JSON (or not UTF-8): bad input, like any other
             answer = Problem(422, "invalid_request", "body", "请求体不是有效的 JSON（UTF-8 编码）")
@@ -150,7 +150,8 @@ def _handle_errors(app: FastAPI) -> None:
             detail = error.detail if isinstance(error, StarletteHTTPException) else ""
             answer = Problem(status, "http_error", None, str(detail))
         headers = getattr(error, "headers", None) or {}
-        return _answer(Problem(answer.status, answer.code, answer.field, answer.message, headers))
+        problem = Problem(answer.status, answer.code, answer.field, answer.message, headers)
+        return _answer(request, problem)
 
     for kind in (DomainError, ServiceError, HttpProblem, CalendarDataError):
         app.add_exception_handler(kind, refused)
@@ -158,5 +159,16 @@ def _handle_errors(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, http_error)
 
 
-def _answer(answer: Problem) -> JSONResponse:
+def _answer(request: Request, answer: Problem) -> Response:
+    """JSON for the API and its clients; for a person's browser on a console page (a stale form
+    refused by the CSRF check, an address that does not exist), the console's page saying why."""
+    if not request.url.path.startswith("/api/") and "text/html" in request.headers.get(
+        "accept", ""
+    ):
+        from adapters.http.console.web import Refusal, page
+
+        refusal = Refusal(answer.status, answer.code, answer.field, answer.message)
+        shown = page(request, "refused.html", {"title": "无法办理"}, refusal=refusal)
+        shown.headers.update(dict(answer.headers))
+        return shown
     return JSONResponse(answer.body(), answer.status, headers=dict(answer.headers))

@@ -162,3 +162,27 @@ async def test_the_public_never_sees_an_inspector_nor_an_unpublished_result(
             assert person.phone not in answer.text, (answer.url, person.phone)
             assert person.name not in answer.text, (answer.url, person.name)
             assert person.certificate_no not in answer.text, (answer.url, person.certificate_no)
+
+
+async def test_a_person_whose_form_fails_the_csrf_check_reads_why_on_a_page_not_json(
+    world: World,
+) -> None:
+    """A stale tab's form (its token from an earlier session) is refused before any command runs,
+    and the clerk is told why in Chinese, on the console's own page; the API keeps its JSON."""
+    edu = world["jiaoyu"]
+    browser = {"accept": "text/html,application/xhtml+xml"}
+    answer = await edu.client.post(
+        world.task_path + "/commit",
+        data={"csrf_token": "stale", "beacon_source": "见证人报数"},
+        headers=browser,
+    )
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "CSRF 令牌" in text_of(answer.text) and "请刷新页面后重试" in text_of(answer.text)
+    assert world.service.tasks.task(Actor.lead("education"), world.task_id).commitment is None
+
+    missing = await edu.client.get("/dept/no-such-page", headers=browser)
+    assert missing.status_code == 404
+    assert "没有这个地址" in text_of(missing.text)
+    api = await edu.client.get("/api/v1/no-such-route", headers=browser)
+    assert api.status_code == 404 and api.json()["error"]["code"] == "route_not_found"
