@@ -3,6 +3,10 @@ the secret and keeps it (draw_secrets.py) until the draw reveals it, so nobody t
 
     drawing.commit(service, actor, task_id, beacon_source, at=…, command_id=…) -> CommitSummary
     drawing.draw(service, actor, task_id, beacon, at=…, command_id=…)          -> DrawSummary
+    drawing.kept_secret(service, actor, task_id)                                -> str
+
+The secret is the lead's: the lead alone may read it before the draw (to keep a copy of its own,
+or to draw from another front), as the lead alone may draw; after the draw it is public anyway.
 """
 
 from __future__ import annotations
@@ -78,3 +82,18 @@ def draw(
             if secret is None:
                 raise DrawSecretMissingError()
     return tasks.draw_targets(actor, task_id, secret or "", beacon, at=at, command_id=command_id)
+
+
+def kept_secret(service: Service, actor: Actor, task_id: UUID) -> str:
+    """The secret the server keeps for the task's commitment: for its lead alone."""
+    task = service.tasks.task(actor, task_id)
+    require(actor, Action.DRAW_TARGETS, parties_of(task))
+    committed = task.commitment
+    if committed is None:
+        from services.errors import NotFoundError
+
+        raise NotFoundError("随机种子承诺", f"{task_id}（尚未提交承诺）")
+    secret = kept_by(service).secret(committed.commitment)
+    if secret is None:
+        raise DrawSecretMissingError()
+    return secret

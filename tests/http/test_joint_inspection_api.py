@@ -142,6 +142,14 @@ async def test_the_joint_inspection_runs_end_to_end_over_the_api(world: World) -
     assert committed["strata"] == {"A": 20, "B": 10, "C": 6, "D": 4}
     assert "secret" not in committed
     assert (await ok(public.get("/api/v1/draws")))["items"] == []
+    # Until the draw the secret is the lead's alone: the lead may read it, nobody else.
+    kept = await ok(education.get(f"/api/v1/tasks/{task_id}/secret"))
+    assert kept["commitment"] == committed["commitment"]
+    assert draw.commitment_of(kept["secret"]) == committed["commitment"]
+    for outsider in (police, office, public):
+        refused = await outsider.get(f"/api/v1/tasks/{task_id}/secret")
+        assert refused.status_code in (401, 403), refused.text
+        assert kept["secret"] not in refused.text
     drawn = await ok(
         education.post(
             f"/api/v1/tasks/{task_id}/draw",
@@ -151,6 +159,7 @@ async def test_the_joint_inspection_runs_end_to_end_over_the_api(world: World) -
     assert len(drawn["drawn"]) == 8
     [published_draw] = (await ok(public.get("/api/v1/draws")))["items"]
     assert draw.commitment_of(published_draw["secret"]) == committed["commitment"]
+    assert published_draw["secret"] == kept["secret"]
     assert published_draw["seed"] == drawn["seed"]
     population = await ok(public.get(f"/api/v1/draws/{task_id}/population", params={"limit": 1000}))
     assert len(population["items"]) == sum(committed["strata"].values())

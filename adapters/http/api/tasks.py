@@ -11,12 +11,14 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.http import drawing
-from adapters.http.api.common import ERRORS, Done, action
+from adapters.http import drawing, logs
+from adapters.http.api.common import ERRORS, Done, Who, action
+from adapters.http.auth import actor_for, service_of
 from adapters.http.commands import AlreadyApplied, CommandBody, CommandDep
+from domain import draw as rule
 from services.permissions import Action
 
 router = APIRouter(prefix="/tasks/{task_id}", tags=["任务"], responses=ERRORS)
@@ -155,6 +157,31 @@ def draw_targets(task_id: UUID, body: Draw, command: CommandDep) -> Any:
         )
 
     return command.run(body, apply)
+
+
+class KeptSecret(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"commitment": "6a1e…", "secret": "3f9c…（64 位十六进制）"}]
+        }
+    )
+    commitment: str = Field(description="H(secret)，已记入事件日志")
+    secret: str = Field(description="服务器保存的密钥：抽取前仅发起部门可读，抽取时公开")
+
+
+@router.get(
+    "/secret",
+    openapi_extra=action(Action.DRAW_TARGETS),
+    response_model=KeptSecret,
+    summary="发起部门查看服务器保存的密钥",
+)
+def kept_secret(request: Request, task_id: UUID, who: Who) -> KeptSecret:
+    """抽取前，仅本任务的发起部门可读（例如自行留存一份）；每次读取都记入日志。"""
+    service = service_of(request)
+    actor = actor_for(request, who, task_id, write=True)
+    secret = drawing.kept_secret(service, actor, task_id)
+    logs.event("draw_secret_read", task=str(task_id), principal=who.name if who else None)
+    return KeptSecret(commitment=rule.commitment_of(secret), secret=secret)
 
 
 # ---------------------------------------------------------------------------- 5. confirm or decline
