@@ -113,6 +113,16 @@ def principal(request: Request) -> Principal | None:
     return found
 
 
+async def who_asks(request: Request) -> Principal | None:
+    """`principal` as a route's dependency: the public (no key, no signed-in session) is known
+    without a thread; a key or a session is looked up in the store off the event loop."""
+    if api_key_of(request) is None and not isinstance(request.session.get(_USER), str):
+        request.state.principal = None
+        request.state.principal_known = True
+        return None
+    return await run_in_threadpool(principal, request)
+
+
 def signed_in(request: Request) -> Principal:
     """The principal; 401 `not_signed_in` for the public."""
     found = principal(request)

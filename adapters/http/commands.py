@@ -31,7 +31,7 @@ from fastapi import Depends, Header, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from adapters.http.auth import actor_for, principal, service_of
+from adapters.http.auth import actor_for, service_of, who_asks
 from adapters.http.draw_secrets import kept_by
 from adapters.http.errors import describe
 from domain.errors import DomainError
@@ -203,7 +203,7 @@ def _json(text: str, status: int, replayed: bool = False) -> Response:
 
 def command(
     request: Request,
-    who: Annotated[Principal | None, Depends(principal)],
+    who: Annotated[Principal | None, Depends(who_asks)],
     idempotency_key: Annotated[
         str | None,
         Header(

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from adapters.http.auth import actor_for, principal
+from adapters.http.auth import actor_for, who_asks
 from services.accounts import Principal
 from services.actors import Actor
 from services.permissions import Action
@@ -69,11 +69,12 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="每页条数")]
 After = Annotated[str | None, Query(description="续页标记：上一页应答的 next", pattern=r"^\d*$")]
 DEFAULT = DEFAULT_LIMIT
 
-Who = Annotated[Principal | None, Depends(principal)]
+Who = Annotated[Principal | None, Depends(who_asks)]
 
 
-def reader(request: Request, who: Who) -> Actor:
-    """Who reads, not on one task: the principal's own actor, or the public."""
+async def reader(request: Request, who: Who) -> Actor:
+    """Who reads, not on one task: the principal's own actor, or the public (no store asked: a
+    coroutine, so that a read takes no thread for it)."""
     return actor_for(request, who)
 
 
