@@ -48,6 +48,11 @@ def authenticated(scope: Scope) -> bool:
     return False
 
 
+STATIC = "/static/"
+"""The package's own files (htmx, the CSS, draw.js): the same for everyone, so a browser keeps
+them whoever is signed in, instead of fetching them again on every page."""
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -62,7 +67,8 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers[name] = value
-                if authenticated(scope) or "set-cookie" in headers:
+                static = scope.get("path", "").startswith(STATIC)
+                if not static and (authenticated(scope) or "set-cookie" in headers):
                     headers["Cache-Control"] = "no-store"
             await send(message)
 

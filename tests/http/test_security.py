@@ -101,6 +101,19 @@ async def test_an_authenticated_answer_is_never_stored(world: World) -> None:
     assert answer.headers["Cache-Control"] == "no-store"
 
 
+async def test_the_packages_own_files_are_kept_by_the_browser_of_a_signed_in_clerk(
+    world: World,
+) -> None:
+    """htmx and the CSS are the same for everyone: a page does not fetch them again each time."""
+    clerk = await world.user("fire_zhao")
+    async with clerk:
+        script = await clerk.get("/static/htmx-2.0.11.min.js")
+        page = await clerk.get("/api/v1/session")
+    assert script.status_code == 200 and "no-store" not in script.headers.get("Cache-Control", "")
+    assert script.headers["Content-Security-Policy"]
+    assert page.headers["Cache-Control"] == "no-store"
+
+
 async def test_failures_slow_down_then_lock_even_the_right_password(world: World) -> None:
     statuses = [(await sign_in(world, "office_li", "wrong password!"))[0] for _ in range(5)]
     locked, body = await sign_in(world, "office_li", PASSWORD)
