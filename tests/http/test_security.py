@@ -106,9 +106,11 @@ async def test_the_packages_own_files_are_kept_by_the_browser_of_a_signed_in_cle
 ) -> None:
     """htmx and the CSS are the same for everyone: a page does not fetch them again each time."""
     clerk = await world.user("fire_zhao")
-    async with clerk:
+    try:
         script = await clerk.get("/static/htmx-2.0.11.min.js")
         page = await clerk.get("/api/v1/session")
+    finally:
+        await clerk.aclose()
     assert script.status_code == 200 and "no-store" not in script.headers.get("Cache-Control", "")
     assert script.headers["Content-Security-Policy"]
     assert page.headers["Cache-Control"] == "no-store"
