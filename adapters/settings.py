@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="SSJ_HOST: the address `ssj serve` binds")
     port: int = Field(default=8000, ge=1, le=65535, description="SSJ_PORT: its port")
+    deadline_interval: timedelta = Field(
+        default=timedelta(minutes=1),
+        gt=timedelta(0),
+        description="SSJ_DEADLINE_INTERVAL: how often `ssj serve` runs the deadline watch itself "
+        "(the embedded default has no worker to run it)",
+    )
 
     @field_validator("session_secret")
     @classmethod

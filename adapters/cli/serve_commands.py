@@ -2,7 +2,8 @@
 embedded default, or PostgreSQL when SSJ_DATABASE_URL is set), with uvicorn.
 
 One process serves everything: the embedded default has no workers, so each command's read
-models and dispatch are settled in the same process (adapters/http/commands.py)."""
+models and dispatch are settled in the same process (adapters/http/commands.py), and the deadline
+watch runs in it every SSJ_DEADLINE_INTERVAL (adapters/http/deadline_timer.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,11 @@ def serve(
     typer.echo(
         f"ssj 已启动：http://{bind_host}:{bind_port}/  （接口说明 /openapi.json，Ctrl+C 停止）"
     )
+    from adapters.http.deadline_timer import DeadlineTimer
+
+    timer = DeadlineTimer(service, settings.deadline_interval.total_seconds()).start()
     try:
         uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, server_header=False)
     finally:
+        timer.stop()
         cli.close()
