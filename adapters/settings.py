@@ -68,6 +68,13 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="SSJ_HOST: the address `ssj serve` binds")
     port: int = Field(default=8000, ge=1, le=65535, description="SSJ_PORT: its port")
+    public_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=3600,
+        description="SSJ_PUBLIC_CACHE_SECONDS: how long the public pages' answers are kept for "
+        "visitors without credentials (0: never); a command settled here drops them at once",
+    )
     deadline_interval: timedelta = Field(
         default=timedelta(minutes=1),
         gt=timedelta(0),

@@ -30,6 +30,7 @@ from adapters.http.auth import (
     not_signed_in,
 )
 from adapters.http.errors import HttpProblem, Problem, describe, validation_problem
+from adapters.http.public_cache import PublicCache
 from adapters.http.secret_key import session_secret
 from adapters.http.security import RequestIds, SecurityHeaders
 from domain.errors import DomainError
@@ -67,7 +68,8 @@ def create_app(service: Service) -> FastAPI:
     app.mount("/static", StaticFiles(directory=console.STATIC_DIR), name="static")
     _handle_errors(app)
     _document_security(app)
-    # Added innermost first: the session is read inside the request ids, both inside the headers.
+    # Added innermost first: the session is read inside the request ids, both inside the public
+    # pages' cache (whose kept answers skip them), all inside the security headers.
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_secret(service.settings, service.memory),
@@ -77,6 +79,7 @@ def create_app(service: Service) -> FastAPI:
         https_only=service.settings.session_https_only,
     )
     app.add_middleware(RequestIds)
+    app.add_middleware(PublicCache, seconds=service.settings.public_cache_seconds)
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -88,13 +88,24 @@ _settlers: WeakKeyDictionary[Service, Settler] = WeakKeyDictionary()
 _settlers_lock = threading.Lock()
 
 
+_changes = 0
+
+
+def changes() -> int:
+    """How many settles this process has made: what a kept public answer was made after."""
+    return _changes
+
+
 def settle(service: Service) -> None:
     """After a command: the read models and the dispatch take it in before the answer goes."""
+    global _changes
     with _settlers_lock:
         settler = _settlers.get(service)
         if settler is None:
             settler = _settlers[service] = Settler()
     settler.settle(service)
+    with _settlers_lock:
+        _changes += 1
 
 
 class CommandBody(BaseModel):
