@@ -755,6 +755,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="seconds before each GET run")
     parser.add_argument("--clients", type=int, default=50, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=2, help="wrk's threads")
+    parser.add_argument(
+        "--public-cache",
+        type=float,
+        help="SSJ_PUBLIC_CACHE_SECONDS for ssj serve (default: the service's own, 2 s; 0: none)",
+    )
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -813,6 +818,8 @@ def main() -> None:
         env["SSJ_SESSION_SECRET"] = secrets.token_urlsafe(48)
         env["SSJ_DB"] = str(work / "unused.db")  # never opened: the store is PostgreSQL
         service_env = {**env, "SSJ_DATABASE_URL": url}
+        if args.public_cache is not None:
+            service_env["SSJ_PUBLIC_CACHE_SECONDS"] = str(args.public_cache)
         ssj = start_server("ssj", [str(SSJ), "serve", "--host", HOST], service_env, work)
         cleanup.callback(stop_server, ssj)
         bare = start_server(

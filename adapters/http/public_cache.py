@@ -7,7 +7,8 @@ process wrote (a worker beside PostgreSQL) shows at most that much later.
 Only answers that cannot differ between visitors are kept: GET requests without a session
 cookie, an API key or an Authorization header, on the public paths, answered 200 without setting
 a cookie. A kept answer is given with its own headers (its request id dropped: the request that
-made it is not this one), the security headers still added outside. The key is the whole path
+made it is not this one), the security headers still added outside. When an entry's time is up,
+one request makes it anew while the others are given the one before, a moment longer. The key is the whole path
 with its query string, so a search for another enterprise is its own entry; entries are few and
 short-lived (at most `MAX_ENTRIES`, the oldest dropped first).
 """
@@ -47,6 +48,7 @@ class PublicCache:
         self.seconds = seconds
         self.clock = clock
         self.kept: OrderedDict[str, Kept] = OrderedDict()
+        self.renewing: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         key = self._key(scope)
@@ -55,13 +57,23 @@ class PublicCache:
             return
         now = self.clock()
         kept = self.kept.get(key)
-        if kept is not None and kept.until > now and kept.generation == commands.changes():
+        # Past its time, an entry is still given while one request makes it anew: visitors
+        # arriving together do not all make the same answer at once.
+        if (
+            kept is not None
+            and kept.generation == commands.changes()
+            and (kept.until > now or key in self.renewing)
+        ):
             await send(
                 {"type": "http.response.start", "status": kept.status, "headers": kept.headers}
             )
             await send({"type": "http.response.body", "body": kept.body})
             return
-        await self._answer_and_keep(key, now, scope, receive, send)
+        self.renewing.add(key)
+        try:
+            await self._answer_and_keep(key, now, scope, receive, send)
+        finally:
+            self.renewing.discard(key)
 
     def _key(self, scope: Scope) -> str | None:
         if self.seconds <= 0 or scope["type"] != "http" or scope.get("method") != "GET":

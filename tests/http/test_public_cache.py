@@ -79,3 +79,18 @@ async def test_a_visitor_never_gets_what_a_signed_in_clerk_was_shown(world: Worl
     assert public.status_code == 200 and "退出登录" not in public.text
     assert again.text == public.text
     assert again.headers["Content-Security-Policy"] == public.headers["Content-Security-Policy"]
+
+
+async def test_past_its_time_an_entry_is_given_while_one_request_makes_it_anew() -> None:
+    answers: list[str] = []
+    clock = Clock()
+    app = PublicCache(counting_app(answers), seconds=2, clock=clock)
+    assert (await get(app, "/public")).text == "answer 1"
+    clock.now += 3
+    app.renewing.add("/public?")  # another visitor's request is making it anew
+    assert (await get(app, "/public")).text == "answer 1"
+    app.renewing.clear()
+    assert (await get(app, "/public")).text == "answer 2"
+    commands._changes += 1
+    app.renewing.add("/public?")  # after a command, nobody is given the answer before it
+    assert (await get(app, "/public")).text == "answer 3"
