@@ -183,19 +183,28 @@ COMMENT ON TABLE {{schema}}.{FAULTS} IS
 -- A search for a fragment of a target's name (LIKE '%…%') reads pg_trgm's index instead of every
 -- row, for fragments of three characters or more. The extension may already live in another
 -- schema of the database (it exists once per database): its operator class is taken from there.
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- A server without the contrib extensions still migrates: the search then reads every row, and
+-- the migration says so.
 DO $ssj$
 DECLARE
-    trgm name := (
-        SELECT n.nspname FROM pg_extension AS e JOIN pg_namespace AS n ON n.oid = e.extnamespace
-        WHERE e.extname = 'pg_trgm'
-    );
+    trgm name;
 BEGIN
-    EXECUTE format(
-        'CREATE INDEX IF NOT EXISTS {REGISTER}_name ON %s USING gin (name_key %I.gin_trgm_ops)',
-        $table${{schema}}.{REGISTER}$table$,
-        trgm
-    );
+    BEGIN
+        CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'ssj: pg_trgm unavailable (%), the register''s name search reads every row',
+            SQLERRM;
+    END;
+    SELECT n.nspname INTO trgm
+    FROM pg_extension AS e JOIN pg_namespace AS n ON n.oid = e.extnamespace
+    WHERE e.extname = 'pg_trgm';
+    IF trgm IS NOT NULL THEN
+        EXECUTE format(
+            'CREATE INDEX IF NOT EXISTS {REGISTER}_name ON %s USING gin (name_key %I.gin_trgm_ops)',
+            $table${{schema}}.{REGISTER}$table$,
+            trgm
+        );
+    END IF;
 END
 $ssj$;
 """,
