@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import date
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -112,3 +114,77 @@ def export(request: Request, actor: Reader) -> StreamingResponse:
 def history(request: Request, task_id: UUID, actor: Reader) -> Page[HistoryModel]:
     entries = service_of(request).auditor.history(actor, task_id)
     return Page(items=[HistoryModel.of(e) for e in entries], next=None)
+
+
+class TaskState(BaseModel):
+    """A task as of one of its events: what had happened by then, as the log says."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "version": 3,
+                    "committed": True,
+                    "seed": "c41b…",
+                    "drawn": ["52130283MJ00000010"],
+                    "dispatched": {"police": "2023-11-03", "fire": "2023-11-03"},
+                    "answers": {"police": "confirmed"},
+                    "confirmation_overdue": [],
+                    "matched": False,
+                    "visited": [],
+                    "results": [],
+                    "published": False,
+                    "open_follow_ups": [],
+                    "closed": False,
+                }
+            ]
+        }
+    )
+    version: int = Field(description="该任务的第几个事件（1 为登记计划时）")
+    committed: bool
+    seed: str = Field(description="抽取种子；未抽取时为空")
+    drawn: list[str]
+    dispatched: dict[str, date] = Field(description="配合部门 → 确认期限")
+    answers: dict[str, str] = Field(description="配合部门 → confirmed 或 declined")
+    confirmation_overdue: list[str]
+    matched: bool
+    visited: list[str]
+    results: list[list[str]] = Field(description="[部门, 检查对象, 结果类别]")
+    published: bool
+    open_follow_ups: list[int]
+    closed: bool
+
+
+@router.get(
+    "/tasks/{task_id}/state",
+    openapi_extra=action(Action.READ_HISTORY),
+    summary="任务在某一事件时的状态（回放）",
+)
+def state_as_of(
+    request: Request,
+    task_id: UUID,
+    actor: Reader,
+    version: Annotated[
+        int, Query(ge=1, le=1_000_000, description="事件序号（1 为登记计划时）")
+    ] = 1,
+) -> TaskState:
+    """由事件日志回放到第 version 个事件为止的任务状态。"""
+    task = service_of(request).auditor.state_as_of(actor, task_id, version)
+    draw = task.target_draw
+    return TaskState(
+        version=task.version,
+        committed=task.commitment is not None,
+        seed=draw.seed if draw is not None else "",
+        drawn=list(task.drawn_targets),
+        dispatched={d: e.deadline for d, e in task.dispatches.items()},
+        answers={
+            d: "declined" if hasattr(a, "reason") else "confirmed" for d, a in task.answers.items()
+        },
+        confirmation_overdue=sorted(task.confirmation_overdue),
+        matched=task.matching is not None,
+        visited=sorted(task.visits),
+        results=sorted([d, t, r.category] for (d, t), r in task.results.items()),
+        published=task.publication is not None,
+        open_follow_ups=[n for n, f in task.follow_ups.items() if f.is_open],
+        closed=task.is_closed,
+    )
