@@ -106,6 +106,10 @@ class IdempotencyStore(Protocol):
 
     def finish(self, principal: str, key: str, status: int, body: str) -> None: ...
 
+    def applied(self, command_id: UUID) -> bool:
+        """Whether the event store recorded this command id with the events of a command."""
+        ...
+
     def abandon(self, principal: str, key: str) -> None:
         """Forget a pending row (never an answered one)."""
         ...
@@ -139,3 +143,8 @@ class Idempotency:
     def abandon(self, principal_name: str, key: str) -> None:
         """After a failure of the service's own (5xx): the client may try again with the key."""
         self.store.abandon(principal_name, key)
+
+    def applied(self, command_id: UUID) -> bool:
+        """A command id applied before, on the bus or over HTTP: a request refused by the rules
+        that command changed (a second confirmation) is its repeat, not a refusal."""
+        return self.store.applied(command_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from psycopg import sql
 from psycopg_pool import ConnectionPool
@@ -46,6 +47,14 @@ class PgAccountStore(SqlAccountStore):
 
     def _table(self, name: str) -> str:
         return f"{self._schema}.{name}"
+
+    def applied(self, command_id: UUID) -> bool:
+        """The store records each command id with its events (`ssj_commands`)."""
+        return bool(
+            self._rows(
+                f"SELECT 1 FROM {self._table('ssj_commands')} WHERE command_id = ?", command_id
+            )
+        )
 
     def _time(self, value: datetime | None) -> Any:
         return value

@@ -13,6 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from services.accounts import FailureRow, KeyRow, UserRow
 from services.idempotency import RequestRow
@@ -49,6 +50,10 @@ class SqlAccountStore(ABC):
     @abstractmethod
     def _table(self, name: str) -> str:
         """The table's name as the statement names it."""
+
+    @abstractmethod
+    def applied(self, command_id: UUID) -> bool:
+        """Whether the event store recorded this command id with a command's events."""
 
     @abstractmethod
     def _time(self, value: datetime | None) -> Any:

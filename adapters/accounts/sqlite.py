@@ -12,6 +12,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 from adapters.accounts.rows import ACCOUNTS, FAILURES, KEYS, REQUESTS, SqlAccountStore
 
@@ -78,6 +79,10 @@ class SqliteAccountStore(SqlAccountStore):
 
     def _table(self, name: str) -> str:
         return name
+
+    def applied(self, command_id: UUID) -> bool:
+        """The embedded store records no command ids (it has no bus to repeat them)."""
+        return False
 
     def _time(self, value: datetime | None) -> Any:
         # UTC, fixed width: the text sorts and compares as the moments do.

@@ -9,7 +9,7 @@
   is remembered as well, like the bus's receipts; a failure of ours (5xx) is forgotten, so the
   client may try again. A command id the store applied before (from the bus, or an answer lost
   with its process) is answered as a replay, whether the store refused it as applied or the
-  task's rules refused it because it was (draw_secrets.py `applied`): nothing done again.
+  task's rules refused it because it was (services/idempotency.py `applied`): nothing done again.
 - After each command applied, `service.settle()` (one at a time in the process, each serving
   every command committed before it began): the embedded default has no workers, so this is when
   the read models and the dispatch take it in.
@@ -32,7 +32,6 @@ from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from adapters.http.auth import actor_for, service_of, who_asks
-from adapters.http.draw_secrets import kept_by
 from adapters.http.errors import describe
 from domain.errors import DomainError
 from domain.values import CHINA
@@ -173,7 +172,7 @@ class Command:
         except CommandAlreadyAppliedError:
             return self._already_applied(name, key, command_id)
         except (DomainError, ServiceError) as error:
-            if kept_by(self.service).applied(command_id):
+            if idempotency.applied(command_id):
                 # Applied before (on the bus), and refused now by the rules it changed: a repeat.
                 return self._already_applied(name, key, command_id)
             refused = describe(error)

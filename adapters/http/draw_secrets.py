@@ -4,17 +4,12 @@ Over HTTP the lead does not type a secret: the server draws one (`secrets.token_
 lead commits, and the lead's draw uses it. Only H(secret) goes into the log at commit; the secret
 itself is revealed by the draw's event, as DRAW-SPEC.md says. Until then it is kept here, in the
 same store as the events (a table of the SQLite file, or of PostgreSQL made by `ssj db migrate`),
-and no route ever answers it: only the draw, which the policy lets the task's lead alone make,
-reads it.
+and only the task's lead reads it: its draw uses it, and the lead may ask for it before the draw
+(drawing.py `kept_secret`, as the policy lets the lead alone draw).
 
 A secret is kept under its commitment, before the commitment is recorded: a commit that is then
 refused (committed already, a write conflict) leaves a secret nobody committed to, which nothing
 uses, and never replaces the one a task committed to.
-
-The same store answers whether a command id was applied (`applied`): PostgreSQL records each
-command id with its events (`ssj_commands`), so a command the bus applied and a department then
-sends over HTTP with the same id is recognised even when the task's rules refuse it first (a
-second confirmation); the embedded store records none, and needs none (it has no bus).
 """
 
 from __future__ import annotations
@@ -66,10 +61,6 @@ class DrawSecrets(Protocol):
         """The secret committed to as `commitment`, if it was kept here."""
         ...
 
-    def applied(self, command_id: UUID) -> bool:
-        """Whether the store recorded this command id with the events of a command applied."""
-        ...
-
     def close(self) -> None: ...
 
 
@@ -99,9 +90,6 @@ class SqliteDrawSecrets:
             ).fetchone()
         return str(row[0]) if row else None
 
-    def applied(self, command_id: UUID) -> bool:
-        return False
-
     def close(self) -> None:
         self.connection.close()
 
@@ -114,7 +102,6 @@ class PgDrawSecrets:
         from psycopg_pool import ConnectionPool
 
         self.table = f"{sql.Identifier(schema).as_string()}.{TABLE}"
-        self.commands = f"{sql.Identifier(schema).as_string()}.ssj_commands"
         self.pool = ConnectionPool(
             conninfo,
             min_size=1,
@@ -140,13 +127,6 @@ class PgDrawSecrets:
                 (commitment,),
             ).fetchone()
         return str(row[0]) if row else None
-
-    def applied(self, command_id: UUID) -> bool:
-        with self.pool.connection() as connection:
-            row = connection.execute(
-                f"SELECT 1 FROM {self.commands} WHERE command_id = %s", (command_id,)
-            ).fetchone()
-        return row is not None
 
     def close(self) -> None:
         self.pool.close()

@@ -15,6 +15,7 @@ from uuid import UUID
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from adapters.cli.words import dept
 from adapters.http.commands import SETTLE_LOCK
 from adapters.http.console.signin import home_of
 from adapters.http.console.views import (
@@ -70,11 +71,14 @@ def position(request: Request) -> int:
         return service_of(request).read_models.catch_up()
 
 
-def inbox_context(request: Request, who: Principal) -> dict[str, Any] | Refusal:
+def inbox_context(
+    request: Request, who: Principal, at: int | None = None
+) -> dict[str, Any] | Refusal:
+    """The inbox as of the read models' position `at` (brought up to the log when not given)."""
     service = service_of(request)
     department = who.department or ""
     reader = actor(request, who)
-    at = position(request)
+    at = position(request) if at is None else at
     if Role.INSPECTOR in who.roles:
         return {"inbox": [], "position": at, "inspector": True}
     found = attempt(lambda: service.queries.inbox(reader, department, limit=100))
@@ -127,17 +131,16 @@ def inbox_fragment(request: Request, since: int | None = None) -> Response:
     who = principal(request)
     if who is None or who.department is None:
         return Response(status_code=401, headers={"HX-Redirect": "/signin?next=/dept"})
-    if since is not None and since == position(request):
+    at = position(request)
+    if since is not None and since == at:
         return Response(status_code=204)
-    inbox = inbox_context(request, who)
+    inbox = inbox_context(request, who, at)  # folded once for the poll, not again
     if isinstance(inbox, Refusal):
         return Response(status_code=inbox.status)
     return fragment(request, "dept/inbox.html", inbox)
 
 
 def _name(who: Principal) -> str:
-    from adapters.cli.words import dept
-
     return dept(who.department or "")
 
 

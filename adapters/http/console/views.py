@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from domain.directory import RiskGrade
 from domain.errors import CalendarUnknownError
 from domain.values import FollowUp, NoticeMethod, ResultCategory, local_day
 from services.permissions import Action, allows
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 CATEGORIES = tuple(c.value for c in ResultCategory)
 """国家企业信用信息公示系统's result categories, in the order the form offers them."""
 NOTICE_METHODS = tuple((m.value, m.label) for m in NoticeMethod)
-GRADE_LABELS = {"A": "低风险", "B": "一般风险", "C": "较高风险", "D": "高风险"}
 
 
 # ---------------------------------------------------------------------------- deadlines
@@ -314,6 +314,12 @@ def sheet_page(task: Task, department: str, target: str) -> SheetPage | None:
 
 def strata_rows(strata: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """Each stratum's N, r, k as DRAW-SPEC.md names them, with the grade's label."""
-    return [
-        {"grade": g, "label": GRADE_LABELS.get(g, g), **figures} for g, figures in strata.items()
-    ]
+    return [{"grade": g, "label": _grade_label(g), **figures} for g, figures in strata.items()]
+
+
+def _grade_label(grade: str) -> str:
+    """信用风险分类's words for a grade, as the domain names them (a grade it does not know, as is)."""
+    try:
+        return RiskGrade(grade).label
+    except ValueError:
+        return grade

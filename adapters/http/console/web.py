@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from adapters.cli.words import dept, when
 from adapters.http import auth
+from adapters.http.auth import service_of as service_of  # the console's modules take it from here
 from adapters.http.commands import settle
 from adapters.http.errors import HttpProblem, problem
 from domain.errors import DomainError, InvalidValueError
@@ -34,7 +35,6 @@ from services.actors import Actor, Role
 from services.errors import CommandAlreadyAppliedError, ServiceError
 
 if TYPE_CHECKING:
-    from adapters.bootstrap import Service
     from services.accounts import Principal
     from services.read_models import Page
 
@@ -85,11 +85,6 @@ environment.globals.update(role_label=lambda role: Role(role).label)
 
 
 # ---------------------------------------------------------------------------- who asks
-def service_of(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
 def now(request: Request) -> datetime:
     """The service's clock: the moment every command of the console is made at."""
     return service_of(request).clock.now().astimezone(CHINA)
