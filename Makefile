@@ -10,8 +10,9 @@ STAMP  := $(VENV)/.installed
 
 # Debian packages the tests use, installed when missing (as root, as CI runs): faketime runs the
 # CLI at another date (the year-end tests); chromium is the browser Playwright drives (a test
-# tool's own browser download cannot work here), with fonts-noto-cjk so that pages show Chinese.
-DEBIAN_PACKAGES := faketime chromium fonts-noto-cjk
+# tool's own browser download cannot work here), with fonts-noto-cjk so that pages show Chinese
+# and PDFs embed a CJK font; poppler-utils (pdftotext, pdftoppm) reads the PDFs back in tests.
+DEBIAN_PACKAGES := faketime chromium fonts-noto-cjk poppler-utils
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

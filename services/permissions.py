@@ -61,6 +61,18 @@ class Action(StrEnum):
     READ_HISTORY = "read_history"
     EXPORT_LOG = "export_log"
     VERIFY_LOG = "verify_log"
+    READ_DIRECTORY = "read_directory"
+    # documents (文书), the item lists, 国办发〔2024〕54号
+    ISSUE_DOCUMENT = "issue_document"
+    CHECK_DOCUMENT = "check_document"
+    REGISTER_ITEM_LIST = "register_item_list"
+    READ_ITEM_LIST = "read_item_list"
+    EXPORT_RESULTS = "export_results"
+    READ_INSPECTION_LEDGER = "read_inspection_ledger"
+    SET_INSPECTION_CAPS = "set_inspection_caps"
+    GRANT_CAP_EXEMPTION = "grant_cap_exemption"
+    READ_JOINT_VISIT_OFFERS = "read_joint_visit_offers"
+    MERGE_VISITS = "merge_visits"
 
     @property
     def label(self) -> str:
@@ -106,6 +118,17 @@ _LABELS = {
     Action.READ_HISTORY: "回放任务历史",
     Action.EXPORT_LOG: "导出事件日志",
     Action.VERIFY_LOG: "核验事件日志",
+    Action.READ_DIRECTORY: "查看名录库",
+    Action.ISSUE_DOCUMENT: "出具文书",
+    Action.CHECK_DOCUMENT: "核验文书",
+    Action.REGISTER_ITEM_LIST: "登记抽查事项清单",
+    Action.READ_ITEM_LIST: "查看抽查事项清单",
+    Action.EXPORT_RESULTS: "导出公示结果",
+    Action.READ_INSPECTION_LEDGER: "查看企业检查台账",
+    Action.SET_INSPECTION_CAPS: "设定企业年度检查次数上限",
+    Action.GRANT_CAP_EXEMPTION: "登记检查上限例外",
+    Action.READ_JOINT_VISIT_OFFERS: "查看可合并的联合检查",
+    Action.MERGE_VISITS: "合并检查（进一次门、查多项事）",
 }
 
 
@@ -164,6 +187,17 @@ RULES: Mapping[Action, frozenset[Party]] = {
     Action.READ_HISTORY: frozenset({P.OFFICE, P.AUDITOR}),
     Action.EXPORT_LOG: frozenset({P.AUDITOR}),
     Action.VERIFY_LOG: frozenset({P.AUDITOR}),
+    Action.READ_DIRECTORY: frozenset({P.OWNER, P.OFFICE, P.AUDITOR}),
+    Action.ISSUE_DOCUMENT: frozenset({P.LEAD, P.RECEIVED, P.INSPECTOR, P.OFFICE}),
+    Action.CHECK_DOCUMENT: frozenset({P.EVERYONE}),
+    Action.REGISTER_ITEM_LIST: frozenset({P.OWNER}),
+    Action.READ_ITEM_LIST: frozenset({P.EVERYONE}),
+    Action.EXPORT_RESULTS: frozenset({P.EVERYONE}),
+    Action.READ_INSPECTION_LEDGER: frozenset({P.DEPARTMENT, P.OFFICE, P.AUDITOR}),
+    Action.SET_INSPECTION_CAPS: frozenset({P.OFFICE}),
+    Action.GRANT_CAP_EXEMPTION: frozenset({P.LEAD, P.OFFICE}),
+    Action.READ_JOINT_VISIT_OFFERS: frozenset({P.OFFICE, P.AUDITOR}),
+    Action.MERGE_VISITS: frozenset({P.OFFICE}),
 }
 
 

@@ -18,9 +18,14 @@ from adapters.cli.calendar_commands import calendar_app
 from adapters.cli.context import DbOption, cli, run
 from adapters.cli.dept_commands import dept_app
 from adapters.cli.directory_commands import directory_app
+from adapters.cli.doc_commands import doc_app
+from adapters.cli.inspection_commands import enterprise_app
+from adapters.cli.item_commands import item_app
+from adapters.cli.results_commands import results_app
 from adapters.cli.serve_commands import serve
 from adapters.cli.task_commands import plan_app, task_app
 from adapters.cli.view_commands import register_views
+from adapters.cli.visit_commands import visit_app
 
 app = typer.Typer(
     rich_markup_mode=None,
@@ -41,6 +46,11 @@ app.command("worker")(worker)
 app.command("serve")(serve)
 app.add_typer(user_app, name="user")
 app.add_typer(key_app, name="key")
+app.add_typer(doc_app, name="doc")
+app.add_typer(item_app, name="items")
+app.add_typer(results_app, name="results")
+app.add_typer(enterprise_app, name="enterprise")
+app.add_typer(visit_app, name="visit")
 register_views(app, task_app)
 atexit.register(cli.close)
 

@@ -21,16 +21,32 @@ from adapters.http.console import (
     audit,
     department,
     department_commands,
+    documents,
+    enterprises,
+    items,
     lead,
     office,
     public,
     signin,
+    visits,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 router = APIRouter(include_in_schema=False)
-for part in (signin, department, department_commands, lead, office, audit, public):
+for part in (
+    signin,
+    department,
+    department_commands,
+    lead,
+    office,
+    audit,
+    public,
+    documents,
+    items,
+    enterprises,
+    visits,
+):
     router.include_router(part.router)
 
 __all__ = ["STATIC_DIR", "router"]

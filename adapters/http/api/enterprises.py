@@ -1,0 +1,7 @@
+"""/api/v1/enterprises: the inspection ledger of each enterprise, the caps, the exemptions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
