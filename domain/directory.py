@@ -7,6 +7,7 @@ rebuild exactly that population later.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -14,6 +15,7 @@ from typing import cast
 
 from domain.credit_code import CodeKind, validate_credit_code
 from domain.errors import InvalidValueError
+from domain.publicity import InspectionMethod
 
 
 class RiskGrade(StrEnum):
@@ -222,19 +224,59 @@ class Recusal:
     """The target's credit code."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class CheckItem:
-    """抽查事项: one item of a department's 随机抽查事项清单."""
+    """抽查事项: one item of a department's 随机抽查事项清单.
+
+    `method` may be given as written (“实地核查、书面检查”) or as methods; records written before
+    methods were typed hold free text, and a word the system does not know (资料查阅) is kept as
+    written in `other_methods` rather than refused, so that every stored sheet still loads.
+    """
 
     code: str
     name: str
-    legal_basis: str = ""
-    method: str = ""
-    """检查方式, e.g. 实地核查、书面检查、网络监测."""
+    legal_basis: str
+    methods: tuple[InspectionMethod, ...]
+    """检查方式 the national system knows, in its order."""
+    other_methods: tuple[str, ...]
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "code", _required(self.code, "code", "事项编号"))
-        object.__setattr__(self, "name", _required(self.name, "name", "事项名称"))
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        legal_basis: str = "",
+        method: str | Iterable[InspectionMethod | str] = "",
+        *,
+        methods: Iterable[InspectionMethod | str] = (),
+        other_methods: Iterable[str] = (),
+    ) -> None:
+        written = [method] if isinstance(method, str) else [str(m) for m in method]
+        written += [str(m) for m in (*methods, *other_methods)]
+        known: set[InspectionMethod] = set()
+        others: list[str] = []
+        for text in written:
+            found, unknown = InspectionMethod.recognise(text)
+            known.update(found)
+            others += [word for word in unknown if word not in others]
+        object.__setattr__(self, "code", _required(code, "code", "事项编号"))
+        object.__setattr__(self, "name", _required(name, "name", "事项名称"))
+        object.__setattr__(self, "legal_basis", legal_basis)
+        object.__setattr__(self, "methods", tuple(m for m in InspectionMethod if m in known))
+        object.__setattr__(self, "other_methods", tuple(others))
+
+    @property
+    def method(self) -> str:
+        """检查方式 as the tables write it: “实地核查、书面检查”."""
+        return "、".join((*self.methods, *self.other_methods))
+
+    @property
+    def allows_off_site(self) -> bool:
+        """Whether the item may be checked without a visit: any method but 实地核查.
+
+        国办发〔2024〕54号 asks an on-site visit to say why an off-site check would not do, where
+        the items allow one. An item whose method is unknown (older records) does not claim to.
+        """
+        return any(m.is_off_site for m in self.methods)
 
     def as_record(self) -> dict[str, str]:
         return {
@@ -245,7 +287,7 @@ class CheckItem:
         }
 
     @classmethod
-    def from_record(cls, record: dict[str, str]) -> CheckItem:
+    def from_record(cls, record: Mapping[str, str]) -> CheckItem:
         return cls(
             code=record["code"],
             name=record["name"],

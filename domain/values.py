@@ -1,4 +1,8 @@
-"""Small values every part of a task speaks in: departments, times, scopes, result categories."""
+"""Small values every part of a task speaks in: departments, times, scopes, result categories.
+
+The national publicity system's words (result categories, inspection methods, follow-up measures)
+live in domain/publicity.py and are named here too, where every part has always found them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,9 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 
 from domain.errors import InvalidValueError
+from domain.publicity import FollowUpMeasure as FollowUpMeasure
+from domain.publicity import InspectionMethod as InspectionMethod
+from domain.publicity import ResultCategory as ResultCategory
 
 CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 """Deadlines are working days in China: a moment is judged by its date in Beijing time."""
@@ -72,32 +79,6 @@ class Scope:
             region=str(region) if region else None,
             tags=frozenset(str(t) for t in tags) if isinstance(tags, Iterable) else frozenset(),
         )
-
-
-class ResultCategory(StrEnum):
-    """检查结果 in the categories of 国家企业信用信息公示系统, where results end up."""
-
-    NO_PROBLEM = "未发现问题"
-    NO_RELEVANT_ACTIVITY = "未发现开展本次抽查涉及的经营活动"
-    NOT_PUBLICISED = "未按规定公示应当公示的信息"
-    FALSE_PUBLICITY = "公示信息隐瞒真实情况、弄虚作假"
-    UNREACHABLE = "通过登记的住所（经营场所）无法联系"
-    RECTIFICATION_ORDERED = "发现问题已责令改正"
-    PENDING_FOLLOW_UP = "发现问题待后续处理"
-    NOT_COOPERATING = "不配合检查情节严重"
-
-    @property
-    def is_problem(self) -> bool:
-        """Whether the result calls for follow-up handling (后续处置)."""
-        return self not in (ResultCategory.NO_PROBLEM, ResultCategory.NO_RELEVANT_ACTIVITY)
-
-    @classmethod
-    def parse(cls, value: str, field: str = "category") -> ResultCategory:
-        for category in cls:
-            if value in (category.value, category.name, category.name.lower()):
-                return category
-        choices = "、".join(c.value for c in cls)
-        raise InvalidValueError(field, f"以下之一：{choices}", value)
 
 
 class NoticeMethod(StrEnum):
