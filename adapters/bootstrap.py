@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from services.clock import Clock, TimeGuard
     from services.directories import Directories
     from services.idempotency import Idempotency
+    from services.joint_visits import JointVisits
     from services.processes import DeadlineWatch, DispatchProcess
     from services.queries import Queries
     from services.read_models import ReadModels
@@ -156,6 +157,13 @@ class Service:
         from services.processes import DeadlineWatch
 
         return DeadlineWatch(self.tasks, self.read_models, self.clock)
+
+    @cached_property
+    def joint_visits(self) -> JointVisits:
+        """进一次门、查多项事: offers from the read models, merges in the one log."""
+        from services.joint_visits import JointVisits
+
+        return JointVisits(self.tasks, self.read_models, self.guard, self.env)
 
     # ------------------------------------------------------------------ the HTTP front's own
     @cached_property
