@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from services.calendars import Calendars
     from services.clock import Clock, TimeGuard
     from services.directories import Directories
+    from services.documents import Documents
     from services.idempotency import Idempotency
     from services.joint_visits import JointVisits
     from services.processes import DeadlineWatch, DispatchProcess
@@ -118,6 +119,14 @@ class Service:
         from services.tasks import Tasks
 
         return Tasks(self.directories, self.calendars, self.guard, self.env)
+
+    @cached_property
+    def documents(self) -> Documents:
+        from adapters.documents.kinds import KindsMaker
+        from services.documents import Documents
+
+        maker = KindsMaker(self.settings.font_dir)
+        return Documents(self.tasks, maker, self.guard, self.settings.public_base_url, self.env)
 
     @cached_property
     def auditor(self) -> Auditor:

@@ -82,6 +82,17 @@ class Settings(BaseSettings):
         "(the embedded default has no worker to run it)",
     )
 
+    font_dir: Path = Field(
+        default=Path("/usr/share/fonts/opentype/noto"),
+        description="SSJ_FONT_DIR: where the CJK font of the PDFs is (Noto Serif CJK SC, Debian's "
+        "fonts-noto-cjk); a PDF is refused, never printed with boxes, when it is missing",
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="SSJ_PUBLIC_BASE_URL: the public address of the console, printed on every "
+        "document with its check code (<address>/check/<code>) and in its QR code",
+    )
+
     @field_validator("session_secret")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
