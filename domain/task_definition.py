@@ -50,6 +50,9 @@ class TaskDefinition:
     confirm_days: int = 2
     result_days: int = 3
     notes: str = field(default="")
+    exclusion_days: int | None = None
+    """排除期: a target drawn by a task of one of these departments within so many days before the
+    commitment is left out of the population (domain/inspection_caps.py); None: no period."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", text(self.name, "name", "抽查任务名称"))
@@ -92,6 +95,11 @@ class TaskDefinition:
             raise InvalidValueError(
                 "groups", "不小于 1 的整数，或留空按每组 5 个对象计算", self.groups
             )
+        days = self.exclusion_days
+        if days is not None and (not isinstance(days, int) or isinstance(days, bool) or days < 1):
+            raise InvalidValueError(
+                "exclusion_days", "不小于 1 的整数（天），或留空表示不设排除期", days
+            )
 
     @property
     def is_joint(self) -> bool:
@@ -105,6 +113,12 @@ class TaskDefinition:
         return dict(self.ratios)
 
     def as_record(self) -> dict[str, Any]:
+        record = self._record()
+        if self.exclusion_days is not None:  # absent otherwise: a plan's record reads as before
+            record["exclusion_days"] = self.exclusion_days
+        return record
+
+    def _record(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "lead": self.lead,
@@ -144,4 +158,5 @@ class TaskDefinition:
             confirm_days=int(record.get("confirm_days", 2)),
             result_days=int(record.get("result_days", 3)),
             notes=record.get("notes", ""),
+            exclusion_days=record.get("exclusion_days"),
         )

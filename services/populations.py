@@ -13,7 +13,7 @@ is what its digest already fixes (ids and grades, no name).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -38,6 +38,9 @@ class DrawnFrom:
     task_id: UUID
     directory_id: UUID
     directory_position: int
+    excluded: Sequence[Mapping[str, Any]] = ()
+    """What the commitment left out (国办发〔2024〕54号 caps, the exclusion period): the
+    population is the scope's minus these."""
 
 
 def draws_in(batch: Sequence[Logged]) -> list[DrawnFrom]:
@@ -45,7 +48,7 @@ def draws_in(batch: Sequence[Logged]) -> list[DrawnFrom]:
     from domain.task import Task
 
     return [
-        DrawnFrom(e.originator_id, e.directory_id, e.directory_position)
+        DrawnFrom(e.originator_id, e.directory_id, e.directory_position, tuple(e.excluded))
         for e in (logged.event for logged in batch)
         if isinstance(e, Task.TargetsDrawn)
     ]
@@ -55,9 +58,11 @@ def rebuilt_population(
     planned: StoredEvent | None,
     directory: Iterable[StoredEvent],
     decode: Callable[[StoredEvent], Any],
+    excluded: Sequence[Mapping[str, Any]] = (),
 ) -> list[PopulationMember]:
     """The active targets of the task's scope (from `planned`, the task's first stored event) in
-    the directory folded from `directory` (its events up to the committed version), by id."""
+    the directory folded from `directory` (its events up to the committed version), by id, less
+    those the commitment `excluded` (each a record with its `credit_code`)."""
     from domain.directories import TargetDirectory
     from domain.task import Task
     from domain.values import Scope
@@ -77,6 +82,9 @@ def rebuilt_population(
             break
     if not isinstance(folded, TargetDirectory):
         return []
+    left_out = {str(e["credit_code"]) for e in excluded}
     return [
-        PopulationMember(code, grade) for code, grade in sorted(folded.population(scope).items())
+        PopulationMember(code, grade)
+        for code, grade in sorted(folded.population(scope).items())
+        if code not in left_out
     ]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from domain import draw
@@ -27,6 +27,7 @@ from services.clock import TimeGuard
 from services.directories import Directories
 from services.errors import NotFoundError
 from services.group_commit import MAX_BATCH, GroupCommitter
+from services.inspection_caps import exclusions_for
 from services.permissions import Action, Parties, require
 from services.store import SsjApplication
 from services.task_fieldwork import Fieldwork, department_of
@@ -48,6 +49,8 @@ class CommitSummary:
     directory_position: int
     population_digest: str
     strata: dict[str, int]
+    excluded: tuple[dict[str, Any], ...] = ()
+    """What the population left out (国办发〔2024〕54号), each with its reason."""
 
 
 @dataclass(frozen=True)
@@ -195,13 +198,18 @@ class Tasks(Fieldwork, SsjApplication):
         commitment = draw.commitment_of(draw.checked_secret(secret))
 
         def commit(task: Task) -> CommitSummary:
-            task.commit_seed(commitment, population.position, population.members, beacon_source, at)
+            # Read again on the task as saved: a draw logged meanwhile counts.
+            left_out = exclusions_for(self, task, population.members, at)
+            task.commit_seed(
+                commitment, population.position, population.members, beacon_source, at, left_out
+            )
             committed = cast(Task.SeedCommitted, task.commitment)
             return CommitSummary(
                 committed.commitment,
                 population.position,
                 committed.population_digest,
                 {g: s["N"] for g, s in committed.strata.items()},
+                tuple(committed.exclusions),
             )
 
         return self._change(actor, Action.COMMIT_SEED, task_id, commit, at, command_id)

@@ -17,9 +17,11 @@ from uuid import UUID
 
 from domain import draw
 from domain.task import Task
+from domain.task.committed_draw import after_exclusions
 from domain.task.groups import recusals_by_inspector
 from domain.values import local_day
 from services.directories import Directories
+from services.exclusion_checks import check_exclusions
 from services.integrity import why_unreadable
 from services.log import event_name
 from services.stored import event_of, plain, shown
@@ -227,7 +229,11 @@ class DrawVerifier:
                 f"抽查对象名录库 {committed.directory_id} 只能重建到第 {rebuilt.position} 版，"
                 f"抽取依据的是第 {e.directory_position} 版：其后的事件已被删除或无法读取"
             )
-        population = rebuilt.members
+        # 国办发〔2024〕54号: the population is the scope's less the recorded exclusions, each of
+        # which must follow from the log (services/exclusion_checks.py).
+        check("excluded（与承诺一致）", list(committed.exclusions), list(e.excluded))
+        check_exclusions(self.tasks, task, committed, rebuilt.members, check)
+        population = after_exclusions(rebuilt.members, committed.exclusions)
         result = draw.draw_targets(population, task.definition.ratio_by_grade(), e.seed)
         check("population_digest（按名录库重建）", result.population_digest, e.population_digest)
         check("population_digest（承诺时）", committed.population_digest, e.population_digest)

@@ -153,18 +153,10 @@ class SqliteProjection:
 
     def rebuild(self) -> int:
         """Empty every read model and fold the whole log again."""
+        from adapters.sqlite.schema import REFOLDED
+
         with self._writing() as connection:
-            for table in (
-                "ssj_rm_tasks",
-                "ssj_rm_task_departments",
-                "ssj_rm_task_years",
-                "ssj_rm_escalations",
-                "ssj_rm_register",
-                "ssj_rm_draws",
-                "ssj_rm_draw_population",
-                "ssj_rm_ledger",
-                "ssj_rm_statistics",
-            ):
+            for table in REFOLDED:
                 connection.execute(f"DELETE FROM {table}")
             connection.execute("DELETE FROM ssj_rm_positions WHERE name = ?", (NAME,))
         return self.catch_up()
@@ -184,6 +176,7 @@ class SqliteProjection:
         self._write_populations(batch)
         self._write_ledger(changes.ledger)
         self._write_statistics(changes.statistics)
+        self._write_inspections(batch)
 
     # ------------------------------------------------------------------ loading a batch's state
     def _views(self, ids: Sequence[UUID]) -> dict[UUID, dict[str, Any]]:
@@ -318,6 +311,7 @@ class SqliteProjection:
                 next(iter(self._stored(app, made.task_id, 1)), None),
                 self._stored(app, made.directory_id, made.directory_position),
                 app.mapper.to_domain_event,
+                made.excluded,
             )
             self.connection.execute(
                 "DELETE FROM ssj_rm_draw_population WHERE task_id = ?", (str(made.task_id),)
@@ -347,6 +341,40 @@ class SqliteProjection:
             StoredEvent(originator_id, version, topic, bytes(state))
             for version, topic, state in rows
         ]
+
+    def _write_inspections(self, batch: Sequence[Logged]) -> None:
+        """企业检查台账: the rows of the batch's tasks, folded on, written back when changed."""
+        from services.inspection_ledger import (
+            Inspection,
+            fold_inspections,
+            header_of,
+            ledger_tasks,
+        )
+
+        ids = ledger_tasks(batch)
+        if not ids:
+            return
+        stored = [
+            (place, Inspection.from_record(json.loads(entry)))
+            for place, entry in self._rows(
+                f"SELECT place, entry FROM ssj_rm_inspections WHERE task_id {IN_IDS}", as_ids(ids)
+            )
+        ]
+
+        def header(task_id: UUID) -> Any:
+            app = self.log()
+            first = next(iter(self._stored(app, task_id, 1)), None)
+            return header_of(app.mapper.to_domain_event(first)) if first else None
+
+        self.connection.executemany(
+            "INSERT INTO ssj_rm_inspections (credit_code, task_id, place, entry) "
+            "VALUES (?, ?, ?, ?) ON CONFLICT (credit_code, task_id) DO UPDATE "
+            "SET entry = excluded.entry",
+            [
+                (row.credit_code, str(row.task_id), place, as_json(row.as_record()))
+                for place, row in fold_inspections(stored, batch, header)
+            ],
+        )
 
     def _write_ledger(self, changes: LedgerChanges) -> None:
         self.connection.executemany(

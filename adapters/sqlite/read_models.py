@@ -15,6 +15,7 @@ from uuid import UUID
 
 from adapters.sqlite.projection import BATCH, EVENTS, SqliteProjection
 from adapters.sqlite.schema import SCHEMA, upgrade
+from services.inspection_ledger import Inspection
 from services.ledger import LedgerRow
 from services.read_models import (
     Fault,
@@ -226,6 +227,14 @@ class SqliteReadModels(SqliteProjection):
         return page_of(
             [(ordinal, PopulationMember(code, grade)) for ordinal, code, grade in rows], limit
         )
+
+    # ------------------------------------------------------------------ 企业检查台账
+    def inspections(self, credit_code: str) -> list[Inspection]:
+        rows = self._rows(
+            "SELECT entry FROM ssj_rm_inspections WHERE credit_code = ? ORDER BY place",
+            credit_code,
+        )
+        return [Inspection.from_record(json.loads(entry)) for (entry,) in rows]
 
     # ------------------------------------------------------------------ ledger and statistics
     def ledger(

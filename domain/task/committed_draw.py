@@ -3,7 +3,7 @@ and the draw records everything needed to re-run it by hand (DRAW-SPEC.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -17,6 +17,7 @@ from domain.errors import (
     SeedNotCommittedError,
     TargetsAlreadyDrawnError,
 )
+from domain.inspection_caps import NONE, Exclusions
 from domain.task.base import Step, TaskBase
 from domain.values import text
 
@@ -35,6 +36,15 @@ class SeedCommitted(Step):
     beacon_source: str
     """What public value will be used as the beacon, and when it is published."""
     at: datetime
+    # 国办发〔2024〕54号 (domain/inspection_caps.py). Defaults: a commitment logged before them
+    # left nothing out, and reads so.
+    exclusions: tuple[dict[str, Any], ...] = ()
+    """Targets of the scope left out before the population was fixed: credit_code, grade,
+    reason (code), reason_text and evidence (the earlier draws that count)."""
+    exempted: tuple[dict[str, Any], ...] = ()
+    """Targets kept in despite their caps, with the exemption's kind, reason and version."""
+    exclusion_inputs: dict[str, Any] | None = None
+    """The caps in force (year, per department, total, version) and the exclusion period."""
 
     def apply(self, task: CommittedDraw) -> None:
         task.commitment = self
@@ -56,9 +66,20 @@ class TargetsDrawn(Step):
     drawn: dict[str, list[str]]
     """grade -> credit codes in rank order."""
     at: datetime
+    excluded: tuple[dict[str, Any], ...] = ()
+    """The commitment's exclusions, repeated so that the draw alone says what it left out: the
+    population is the scope's active targets at the position, minus these credit codes."""
 
     def apply(self, task: CommittedDraw) -> None:
         task.target_draw = self
+
+
+def after_exclusions(
+    population: Mapping[str, str], excluded: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
+    """The population a draw is made from: the scope's, minus the recorded exclusions."""
+    left_out = {str(e["credit_code"]) for e in excluded}
+    return {code: grade for code, grade in population.items() if code not in left_out}
 
 
 class CommittedDraw(TaskBase):
@@ -71,7 +92,10 @@ class CommittedDraw(TaskBase):
         population: Mapping[str, str],
         beacon_source: str,
         at: datetime,
+        exclusions: Exclusions = NONE,
     ) -> None:
+        """`population` is the scope's; `exclusions` (computed from the log's earlier draws and
+        the year's caps) are left out of it before it is fixed, and recorded with their reasons."""
         self._require_open()
         if self.commitment is not None:
             raise SeedAlreadyCommittedError(self.name)
@@ -80,6 +104,17 @@ class CommittedDraw(TaskBase):
         if not population:
             raise InvalidValueError(
                 "scope", "至少匹配名录库中一个在营对象的抽查范围", self.definition.scope.as_record()
+            )
+        outside = sorted(exclusions.codes() - set(population))
+        if outside:
+            raise InvalidValueError("exclusions", "仅排除抽查范围内的对象", outside)
+        excluded = exclusions.records()
+        population = after_exclusions(population, excluded)
+        if not population:
+            raise InvalidValueError(
+                "exclusions",
+                "排除已达检查上限或在排除期内的对象后，抽查范围内至少还剩一个对象",
+                len(excluded),
             )
         ratios = self.definition.ratio_by_grade()
         sizes: dict[str, int] = {}
@@ -100,6 +135,9 @@ class CommittedDraw(TaskBase):
             if beacon_source
             else "",
             at=self._when(at),
+            exclusions=tuple(excluded),
+            exempted=tuple(exclusions.exempted),
+            exclusion_inputs=dict(exclusions.inputs) if exclusions.inputs else None,
         )
 
     def draw_targets(
@@ -113,6 +151,8 @@ class CommittedDraw(TaskBase):
         revealed = draw.commitment_of(draw.checked_secret(secret))
         if revealed != self.commitment.commitment:
             raise CommitmentMismatchError(self.commitment.commitment, revealed)
+        excluded = tuple(self.commitment.exclusions)
+        population = after_exclusions(population, excluded)
         digest = draw.population_digest(population)
         if digest != self.commitment.population_digest:
             raise PopulationChangedError(self.commitment.population_digest, digest)
@@ -132,5 +172,6 @@ class CommittedDraw(TaskBase):
             seed=result.seed,
             drawn={grade: list(ids) for grade, ids in result.drawn.items()},
             at=self._when(at),
+            excluded=excluded,
         )
         return result

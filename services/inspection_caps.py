@@ -1,0 +1,169 @@
+"""The yearly caps on inspections of one enterprise and their exemptions (国办发〔2024〕54号), and
+what a commitment leaves out of its population because of them (domain/inspection_caps.py).
+
+The caps live in the one log, as the year's `InspectionCaps` aggregate, so that the exclusions a
+commitment records can be checked against the caps as they stood (their version is recorded).
+The earlier draws that count are read from the log itself (every `TargetsDrawn`), never from a
+read model that might lag behind it: the auditor reads the same events to check them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from domain.inspection_caps import (
+    NONE,
+    Exclusions,
+    InspectionCaps,
+    PriorDraw,
+    YearCaps,
+    exclusions,
+)
+from domain.task import Task
+from domain.values import local_day
+from services.actors import Actor
+from services.errors import NotFoundError
+from services.log import raw_log
+from services.permissions import Action, Parties, require
+from services.store import SsjApplication
+
+if TYPE_CHECKING:
+    from services.tasks import Tasks
+
+WHAT = "年度检查次数上限"
+
+
+def year_caps(app: SsjApplication, year: int, version: int | None = None) -> YearCaps | None:
+    """The year's caps and exemptions (as of `version`); None when the office set none."""
+    try:
+        caps = app.load(InspectionCaps, InspectionCaps.id_for(year), WHAT, version)
+    except NotFoundError:
+        return None
+    return caps.in_force()
+
+
+def prior_draws(app: SsjApplication, before: int | None = None) -> Iterator[PriorDraw]:
+    """Every draw of targets in the log (before log position `before`), with its task's name
+    and departments."""
+    for _, prior in logged_draws(app, before):
+        yield prior
+
+
+def logged_draws(app: SsjApplication, before: int | None = None) -> Iterator[tuple[int, PriorDraw]]:
+    topics = (get_topic(Task.TargetsDrawn),)
+    headers: dict[UUID, Task] = {}
+    for row in raw_log(app.recorder, topics=topics):
+        if before is not None and row.id >= before:
+            return
+        if not isinstance(row, Notification):
+            continue
+        e = app.mapper.to_domain_event(row)
+        if not isinstance(e, Task.TargetsDrawn):
+            continue
+        task = headers.get(e.originator_id)
+        if task is None:
+            task = headers[e.originator_id] = app.load(Task, e.originator_id, "抽查任务", 1)
+        targets = frozenset(t for ids in e.drawn.values() for t in ids)
+        departments = task.definition.departments
+        yield row.id, PriorDraw(e.originator_id, task.name, departments, e.at, targets)
+
+
+def caps_version_before(app: SsjApplication, year: int, before: int) -> int | None:
+    """The version the year's caps had just before log position `before` (None: not set yet)."""
+    caps_id = InspectionCaps.id_for(year)
+    topics = tuple(
+        get_topic(c)
+        for c in (InspectionCaps.Opened, InspectionCaps.CapsSet, InspectionCaps.ExemptionGranted)
+    )
+    version = None
+    for row in raw_log(app.recorder, topics=topics):
+        if row.id >= before:
+            break
+        if isinstance(row, Notification) and row.originator_id == caps_id:
+            version = row.originator_version
+    return version
+
+
+def exclusions_for(
+    app: SsjApplication, task: Task, population: Mapping[str, str], at: datetime
+) -> Exclusions:
+    """What the task's commitment at `at` leaves out: nothing, without caps for the year and
+    without an exclusion period (and then the log is not even read)."""
+    caps = year_caps(app, local_day(at).year)
+    days = task.definition.exclusion_days
+    if caps is None and days is None:
+        return NONE
+    return exclusions(
+        population, task.id, task.definition.departments, at, days, caps, prior_draws(app)
+    )
+
+
+class Caps:
+    """The office's commands on the caps, and the lead's or office's exemptions."""
+
+    def __init__(self, tasks: Tasks) -> None:
+        self.tasks = tasks
+
+    def caps(self, actor: Actor, year: int) -> YearCaps | None:
+        require(actor, Action.READ_INSPECTION_LEDGER)
+        return year_caps(self.tasks, year)
+
+    def _change(self, year: int, command: Any, at: datetime, command_id: UUID | None) -> None:
+        self.tasks.guard.admit(at)
+        caps_id = InspectionCaps.id_for(year)
+        try:
+            self.tasks.load(InspectionCaps, caps_id, WHAT)
+        except NotFoundError:
+            opened = InspectionCaps.open(year, at)
+            command(opened)
+            self.tasks.create(opened, what=WHAT, command_id=command_id)
+            return
+        self.tasks.change(InspectionCaps, caps_id, WHAT, command, command_id)
+
+    def set_caps(
+        self,
+        actor: Actor,
+        year: int,
+        departments: Mapping[str, int],
+        total: int | None,
+        *,
+        at: datetime,
+        command_id: UUID | None = None,
+    ) -> None:
+        require(actor, Action.SET_INSPECTION_CAPS)
+        self._change(year, lambda c: c.set_caps(departments, total, at), at, command_id)
+
+    def grant_exemption(
+        self,
+        actor: Actor,
+        credit_code: str,
+        year: int,
+        reason_kind: str,
+        reason: str,
+        *,
+        at: datetime,
+        department: str | None = None,
+        task_id: UUID | None = None,
+        command_id: UUID | None = None,
+    ) -> None:
+        """The office for any target; a lead for its own tasks, or its own department's caps."""
+        if task_id is not None:
+            parties = Parties(lead=self.tasks.load(Task, task_id, "抽查任务", 1).lead)
+        else:
+            parties = Parties(lead=department)
+        require(actor, Action.GRANT_CAP_EXEMPTION, parties)
+        by = str(actor)
+        self._change(
+            year,
+            lambda c: c.grant_exemption(
+                credit_code, reason_kind, reason, by, at, department=department, task_id=task_id
+            ),
+            at,
+            command_id,
+        )
