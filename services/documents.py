@@ -114,11 +114,21 @@ class Source:
     def pinned(self) -> bool:
         return self._pinned is not None
 
-    def _get(self, app: SsjApplication, kind: type[A], aggregate_id: UUID, what: str) -> A:
+    def _get(
+        self,
+        app: SsjApplication,
+        kind: type[A],
+        aggregate_id: UUID,
+        what: str,
+        version: int | None = None,
+    ) -> A:
+        """The aggregate as of `version` (a version another record names, such as the inspector
+        directory a draw was made from), else as it stands; pinned, as recorded."""
         key = str(aggregate_id)
         if key in self._read:
             return app.load(kind, aggregate_id, what, self._read[key].version)
-        version = self._pinned.get(key) if self._pinned is not None else None
+        if self._pinned is not None:
+            version = self._pinned.get(key, version)
         aggregate = app.load(kind, aggregate_id, what, version)
         self._read[key] = Input(key, what, aggregate.version)
         last = next(
@@ -138,12 +148,15 @@ class Source:
     def plan(self, plan_id: UUID) -> Plan:
         return self._get(self._tasks, Plan, plan_id, "抽查工作计划")
 
-    def inspectors(self, department: str) -> InspectorDirectory:
+    def inspectors(self, department: str, version: int | None = None) -> InspectorDirectory:
+        """A department's inspectors; `version`: as of the version a draw names (names and
+        certificates as they were when drawn, whatever changed since)."""
         return self._get(
             self._directories,
             InspectorDirectory,
             InspectorDirectory.id_for(department),
             f"{department} 执法检查人员名录库",
+            version,
         )
 
     def targets(self, directory_id: UUID) -> TargetDirectory:

@@ -73,6 +73,48 @@ KINDS: dict[str, Kind] = {
             "adapters.documents.record_sheet:BUILDER",
         ),
         # H2 (docs-tables) adds its kinds here, one line each.
+        Kind(
+            "phone_notice",
+            "市场主体“双随机”抽查电话告知记录表",
+            ("xlsx", "pdf"),
+            About.TASK,
+            "adapters.documents.tables:PHONE_NOTICE",
+        ),
+        Kind(
+            "grouping",
+            "人员分组及车辆安排情况表",
+            ("xlsx", "pdf"),
+            About.TASK,
+            "adapters.documents.tables:GROUPING",
+        ),
+        Kind(
+            "follow_up_ledger",
+            "随机抽查后续处置工作台账",
+            ("xlsx", "pdf"),
+            About.TASK,
+            "adapters.documents.tables:FOLLOW_UP_LEDGER",
+        ),
+        Kind(
+            "publicity",
+            "“双随机、一公开”抽查结果公示表",
+            ("xlsx", "pdf"),
+            About.TASK,
+            "adapters.documents.tables:PUBLICITY",
+        ),
+        Kind(
+            "plan_tables",
+            "抽查工作计划（部门联合、内部）",
+            ("xlsx",),
+            About.PLAN,
+            "adapters.documents.plan_tables:BUILDER",
+        ),
+        Kind(
+            "statistics",
+            "“双随机、一公开”抽查工作统计报告",
+            ("pdf",),
+            About.YEAR,
+            "adapters.documents.report:BUILDER",
+        ),
     )
 }
 

@@ -94,6 +94,7 @@ PRELUDE = r"""
   set text(font: serif, size: 11pt, lang: "zh", region: "cn")
   set par(leading: 0.75em, justify: true)
   set table(stroke: 0.6pt + black, inset: (x: 5pt, y: 6pt))
+  show table: set par(justify: false)
   body
 }
 

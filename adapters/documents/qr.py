@@ -14,3 +14,10 @@ def qr_svg(url: str) -> bytes:
         out, kind="svg", xmldecl=False, svgns=True, border=0, scale=4, dark="#000"
     )
     return out.getvalue()
+
+
+def qr_png(url: str) -> bytes:
+    """The same QR code as PNG, for a DOCX (Word shows no SVG without a PNG beside it)."""
+    out = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(out, kind="png", border=2, scale=6)
+    return out.getvalue()
