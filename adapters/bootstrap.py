@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from services.directories import Directories
     from services.documents import Documents
     from services.idempotency import Idempotency
+    from services.item_catalogues import ItemCatalogues
     from services.joint_visits import JointVisits
     from services.processes import DeadlineWatch, DispatchProcess
     from services.queries import Queries
@@ -113,6 +114,13 @@ class Service:
 
         base = self._calendar or china_work_calendar(self.settings.calendar_dir)
         return Calendars(base, self.guard, self.env, recorder=self.directories.recorder)
+
+    @cached_property
+    def item_catalogues(self) -> ItemCatalogues:
+        """Each department's 随机抽查事项清单, in the one log."""
+        from services.item_catalogues import ItemCatalogues
+
+        return ItemCatalogues(self.guard, self.env, recorder=self.directories.recorder)
 
     @cached_property
     def tasks(self) -> Tasks:
