@@ -20,6 +20,7 @@ name = "从业人员资质"
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -30,13 +31,14 @@ from domain.directory import CheckItem
 from domain.errors import InvalidValueError
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
+from services.item_catalogues import ItemSource
 
 
 class PlanFileError(Exception):
     """The plan file cannot be read; names the file, the place and what was expected."""
 
 
-class _Item(BaseModel):
+class PlanItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str
     name: str
@@ -44,20 +46,41 @@ class _Item(BaseModel):
     method: str = ""
 
 
-class _Scope(BaseModel):
+def plan_items(
+    items: Mapping[str, Sequence[BaseModel | str]], catalogue: ItemSource | None
+) -> dict[str, tuple[CheckItem, ...]]:
+    """Each department's items: inline ones (a model of CheckItem's fields) as stated, codes
+    from its 抽查事项清单; without a catalogue a code is refused, naming its place."""
+    entries = {
+        d: [e if isinstance(e, str) else CheckItem(**e.model_dump()) for e in v]
+        for d, v in items.items()
+    }
+    if catalogue is None:
+        for d, v in entries.items():
+            for n, e in enumerate(v):
+                if isinstance(e, str):
+                    raise InvalidValueError(f"items.{d}.{n}", "写明事项名称的抽查事项", e)
+        return {d: tuple(e for e in v if isinstance(e, CheckItem)) for d, v in entries.items()}
+    return {d: catalogue.check_items(d, v, f"items.{d}") for d, v in entries.items()}
+
+
+class PlanScope(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: str | None = None
     region: str | None = None
     tags: list[str] = []
 
 
-class _Task(BaseModel):
+class PlanTask(BaseModel):
+    """One row of a plan, as a plan file or a plan workbook (adapters/importing/plan_xlsx.py)
+    states it; `to_definition` is the one way either becomes a `TaskDefinition`."""
+
     model_config = ConfigDict(extra="forbid")
     name: str
     lead: str
     cooperating: list[str] = []
     directory: str
-    scope: _Scope = _Scope()
+    scope: PlanScope = PlanScope()
     ratios: dict[str, str] = {}
     directed: bool = False
     window: tuple[date, date]
@@ -66,7 +89,9 @@ class _Task(BaseModel):
     groups: int | None = None
     confirm_days: int = 2
     result_days: int = 3
-    items: dict[str, list[_Item]]
+    items: dict[str, list[PlanItem | str]]
+    """Per department: items stated inline, or codes ("JY-1") of its 抽查事项清单."""
+    notes: str = ""
 
     @field_validator("ratios", mode="before")
     @classmethod
@@ -76,6 +101,28 @@ class _Task(BaseModel):
             return {k: repr(v) if isinstance(v, float) else v for k, v in value.items()}
         return value
 
+    def to_definition(self, catalogue: ItemSource | None = None) -> TaskDefinition:
+        """Raises the domain's `InvalidValueError`, naming the field the domain refused; items
+        named by code are taken from the departments' lists (`catalogue`)."""
+        return TaskDefinition(
+            name=self.name,
+            lead=self.lead,
+            cooperating=tuple(self.cooperating),
+            items=plan_items(self.items, catalogue),
+            directory_id=TargetDirectory.id_for(self.directory),
+            scope=Scope(self.scope.category, self.scope.region, frozenset(self.scope.tags)),
+            ratios=self.ratios,
+            directed=self.directed,
+            window_start=self.window[0],
+            window_end=self.window[1],
+            frequency=self.frequency,
+            per_group=self.per_group,
+            groups=self.groups,
+            confirm_days=self.confirm_days,
+            result_days=self.result_days,
+            notes=self.notes,
+        )
+
 
 class _Plan(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -83,7 +130,7 @@ class _Plan(BaseModel):
     year: int
     title: str
     document: str = ""
-    tasks: list[_Task] = Field(min_length=1)
+    tasks: list[PlanTask] = Field(min_length=1)
 
 
 class PlanFile(BaseModel):
@@ -95,7 +142,7 @@ class PlanFile(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
 
-def read_plan(path: Path) -> PlanFile:
+def read_plan(path: Path, catalogue: ItemSource | None = None) -> PlanFile:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
@@ -111,28 +158,7 @@ def read_plan(path: Path) -> PlanFile:
     definitions = []
     for n, task in enumerate(plan.tasks):
         try:
-            definitions.append(
-                TaskDefinition(
-                    name=task.name,
-                    lead=task.lead,
-                    cooperating=tuple(task.cooperating),
-                    items={
-                        d: tuple(CheckItem(**i.model_dump()) for i in v)
-                        for d, v in task.items.items()
-                    },
-                    directory_id=TargetDirectory.id_for(task.directory),
-                    scope=Scope(task.scope.category, task.scope.region, frozenset(task.scope.tags)),
-                    ratios=task.ratios,
-                    directed=task.directed,
-                    window_start=task.window[0],
-                    window_end=task.window[1],
-                    frequency=task.frequency,
-                    per_group=task.per_group,
-                    groups=task.groups,
-                    confirm_days=task.confirm_days,
-                    result_days=task.result_days,
-                )
-            )
+            definitions.append(task.to_definition(catalogue))
         except InvalidValueError as error:
             raise PlanFileError(f"{path}: tasks.{n}.{error}") from None
     return PlanFile(

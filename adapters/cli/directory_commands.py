@@ -8,7 +8,17 @@ from typing import Annotated, Any
 
 import typer
 
-from adapters.cli.context import AtOption, DeptOption, cli, run
+from adapters.cli.context import (
+    AfterOption,
+    AtOption,
+    DeptOption,
+    LimitOption,
+    ReaderDeptOption,
+    RoleOption,
+    cli,
+    echo_page_end,
+    run,
+)
 from adapters.cli.words import parse_at
 
 directory_app = typer.Typer(
@@ -132,3 +142,75 @@ def inspector_conflict(
         )
     )
     typer.echo("已登记回避")
+
+
+@directory_app.command("list")
+def directory_list(
+    name: Annotated[str | None, typer.Argument(help="名录库名称；不填则列出全部名录库")] = None,
+    category: Annotated[str | None, typer.Option(help="只列该类别")] = None,
+    region: Annotated[str | None, typer.Option(help="只列该区域")] = None,
+    tag: Annotated[str | None, typer.Option(help="只列带该标签的")] = None,
+    grade: Annotated[str | None, typer.Option(help="只列该风险等级：A–D 或 低风险…高风险")] = None,
+    search: Annotated[str | None, typer.Option(help="名称或统一社会信用代码中含此文字")] = None,
+    active: Annotated[bool, typer.Option("--active", help="只列在营（可被抽取）的")] = False,
+    limit: LimitOption = 50,
+    after: AfterOption = None,
+    department: ReaderDeptOption = None,
+    role: RoleOption = None,
+) -> None:
+    """列出名录库，或一个名录库中的检查对象（维护部门、双随机办、审计可查看）。"""
+    from adapters.cli.words import dept
+    from domain.directory import RiskGrade
+    from services.directory_listing import (
+        TargetFilter,
+        target_directories,
+        targets_page,
+    )
+
+    reader = run(lambda: cli.reader(department, role), settle=False)
+    if name is None:
+        entries = run(lambda: target_directories(cli.service.directories, reader), settle=False)
+        if not entries:
+            typer.echo("（没有可查看的名录库）")
+        for entry in entries:
+            typer.echo(
+                f"{entry.name}\t{dept(entry.owner)}\t{entry.targets} 个对象（在营 {entry.active}）"
+            )
+        return
+    from domain.directories import TargetDirectory
+
+    where = TargetFilter(
+        category=category,
+        region=region,
+        tag=tag,
+        grade=RiskGrade.parse(grade, "--grade") if grade else None,
+        text=search,
+        active_only=active,
+    )
+    page = run(
+        lambda: targets_page(
+            cli.service.directories,
+            reader,
+            TargetDirectory.id_for(name),
+            where,
+            limit=limit,
+            after=after,
+        ),
+        settle=False,
+    )
+    typer.echo(
+        f"名录库「{page.directory.name}」（{dept(page.directory.owner)}）："
+        f"符合条件 {page.matching} 个，共 {page.directory.targets} 个"
+    )
+    for t in page.targets:
+        tags = "、".join(sorted(t.tags)) or "-"
+        state = "在营" if t.active else "停业/注销"
+        typer.echo(
+            f"{t.credit_code}\t{t.name}\t{t.category}\t{t.region}\t"
+            f"{t.risk_grade.value} {t.risk_grade.label}\t{tags}\t{state}"
+        )
+    if not page.matching and category and category not in page.categories:
+        typer.echo(
+            f"（名录库中没有类别「{category}」；现有类别：{'、'.join(page.categories) or '无'}）"
+        )
+    echo_page_end(page.next_after)

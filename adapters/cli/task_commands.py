@@ -37,7 +37,7 @@ def plan_create(
     """按计划文件登记抽查工作计划及其任务（以计划的发起部门身份）。"""
     from adapters.plan_file import read_plan
 
-    plan = run(lambda: read_plan(file), settle=False)
+    plan = run(lambda: read_plan(file, cli.service.item_catalogues), settle=False)
     summary = run(
         lambda: cli.service.tasks.register_plan(
             cli.actor(plan.department),
@@ -51,6 +51,50 @@ def plan_create(
     typer.echo(f"已登记计划「{plan.title}」（{summary.plan_id}）")
     for task_id, definition in zip(summary.task_ids, plan.definitions, strict=True):
         typer.echo(f"  任务 {task_id}  {definition.name}")
+
+
+@plan_app.command("import")
+def plan_import(
+    file: Annotated[Path, typer.Argument(help="计划工作簿（.xlsx）")],
+    directory: Annotated[str, typer.Option(help="任务从中抽取对象的名录库名称")],
+    department: Annotated[
+        str | None, typer.Option("--dept", help="登记计划的部门（默认为各任务的发起部门）")
+    ] = None,
+    dept_name: Annotated[
+        list[str],
+        typer.Option("--dept-name", help="部门名称=部门代码，如 城区教科局=education，可多次"),
+    ] = [],  # noqa: B006
+    year: Annotated[int | None, typer.Option(help="计划年度（默认取标题中的“2024年度”）")] = None,
+    title: Annotated[str | None, typer.Option(help="计划名称（默认取表格标题）")] = None,
+    document: Annotated[str, typer.Option(help="印发计划的文号，如 城教函字〔2024〕4号")] = "",
+    check: Annotated[bool, typer.Option("--check", help="只校验并显示，不登记")] = False,
+    at: AtOption = None,
+) -> None:
+    """按 Excel 工作簿登记抽查工作计划，表格如各部门印发的计划附件。
+
+    \b
+    每个表头含 抽查任务名称、抽查事项、抽查对象范围、抽查比例及频次、抽查起止时间 的工作表是一张
+    计划表：有“配合部门”列的是部门联合计划（发起部门牵头），否则是内部计划（抽查检查主体，无则
+    发起主体/指导单位）。表头上方可有标题，如 晋城市城区教科局2024年度部门联合双随机抽查工作计划，
+    年度取自标题；多张表合为一份计划。
+    \b
+    抽查比例及频次：不低于10%; 1次/年、不低于 3%、100%（全部抽查），或分别写 低风险3%、一般风险5%、
+    较高风险8%、高风险10%。抽查类型：定向（比例 100% 或留空）/ 不定向。抽查起止时间：3月-11月
+    （3月1日至11月30日）或 3月1日-11月30日。抽查事项：1. … 2. …，编号为 J序号-事项号（联合）、
+    N序号-事项号（内部）；未注明部门的事项由各部门共同检查，末尾注明（城区市场监管局）的归该部门。
+    抽查对象范围：与名录库的类别、标签对照（如 全区营利性民办幼儿园 → 类别 民办幼儿园、标签 营利性）；
+    对照不上时可加「对象范围」工作表（抽查对象范围、类别、区域、标签）写明。信用风险分类管理等原文
+    记入任务备注。
+    \b
+    部门名称（城区教科局、城区市场监管局）对照部门代码，依次按：--dept-name 名称=代码；工作簿的
+    「部门」工作表（部门名称、部门代码两列）；ssj 已知的名称（教育局、公安局、消防救援大队、
+    市场监管局…，含于单元格中即可，如 晋城市城区教科局 含 教科局）。
+    \b
+    任何单元格有错误时，逐行逐列列出全部错误，不登记任何任务。
+    """
+    from adapters.cli.plan_import import import_plan
+
+    import_plan(file, directory, department, dept_name, year, title, document, check, at)
 
 
 # ---------------------------------------------------------------------------- commit and draw
@@ -217,6 +261,10 @@ def task_visit(
     refused: Annotated[bool, typer.Option("--refused", help="拒绝签字")] = False,
     note: str = "",
     at: AtOption = None,
+    on_site_reason: Annotated[
+        str,
+        typer.Option("--on-site-reason", help="实地检查的理由（本任务有事项可非现场检查时必填）"),
+    ] = "",
 ) -> None:
     """登记实地检查；被检查对象拒绝签字时用 --refused 并如实记录。"""
     task_id = _task(task)
@@ -228,6 +276,7 @@ def task_visit(
             not refused,
             note,
             at=parse_at(at),
+            on_site_reason=on_site_reason,
         )
     )
     typer.echo("已登记实地检查")

@@ -59,8 +59,21 @@ def _read(
     path: Path, sheet: Sheet[T], optional: Sequence[str], context: Mapping[str, object]
 ) -> ImportReport[T]:
     rows = _load(path)
-    header_index, positions = _find_header(path, rows, sheet, optional)
+    header_index, positions = find_header(path, rows, sheet, optional)
+    return read_rows(rows, sheet, header_index, positions, context)
+
+
+def read_rows(
+    rows: Sequence[Row],
+    sheet: Sheet[T],
+    header_index: int,
+    positions: Mapping[str, int],
+    context: Mapping[str, object],
+) -> ImportReport[T]:
+    """Every row below the header, parsed; `context["row"]` tells `sheet.parse` the row number
+    Excel shows, for values (such as item codes) that name their row."""
     order = {column.field: index for index, column in enumerate(sheet.columns)}
+    content = {c.field for c in sheet.columns if c.counts_as_content}
     good: list[T] = []
     errors: list[RowError] = []
     first_seen: dict[str, int] = {}
@@ -69,7 +82,8 @@ def _read(
         number = index + 1
         row = rows[index]
         cells = {field: row[at] if at < len(row) else None for field, at in positions.items()}
-        if not any(cell_text(value) for value in cells.values()):
+        # A row with nothing but its 序号 is the blank line a template leaves for one more task.
+        if not any(cell_text(value) for field, value in cells.items() if field in content):
             continue
         total += 1
         row_errors: list[RowError] = []
@@ -82,7 +96,7 @@ def _read(
             else:
                 first_seen[key] = number
         try:
-            value = sheet.parse(cells, context)
+            value = sheet.parse(cells, {**context, "row": number})
         except ValidationError as error:
             row_errors.extend(_pydantic_errors(number, error))
         except InvalidValueError as error:
@@ -110,29 +124,36 @@ def _pydantic_errors(number: int, error: ValidationError) -> list[RowError]:
     return found
 
 
-def _header_name(value: object) -> str:
+def header_name(value: object) -> str:
+    """A header as compared: 「*企业名称（必填）」 and 企业名称 are the same column."""
     text = unicodedata.normalize("NFKC", cell_text(value)).lstrip("\ufeff").strip()
     text = re.sub(r"[(（][^()（）]*[)）]$", "", text.lstrip("*")).strip()
     return text.lower()
 
 
-def _find_header(
-    path: Path, rows: Sequence[Row], sheet: Sheet[T], optional: Sequence[str]
+def find_header(
+    path: Path, rows: Sequence[Row], sheet: Sheet[T], optional: Sequence[str] = ()
 ) -> tuple[int, dict[str, int]]:
     """The header row (0-based) and the position of each recognised column."""
     names: dict[str, str] = {}
+    fallbacks: dict[str, str] = {}
     for column in sheet.columns:
         for name in (column.label, column.field, *column.aliases):
-            names[_header_name(name)] = column.field
+            names[header_name(name)] = column.field
+        for name in column.fallbacks:
+            fallbacks[header_name(name)] = column.field
     required = [c.field for c in sheet.columns if c.required and c.field not in optional]
     best: tuple[int, dict[str, int]] | None = None
     for index, row in enumerate(rows[:_HEADER_SEARCH]):
         if not any(cell_text(value) for value in row):
             continue
         positions: dict[str, int] = {}
+        standing_in: dict[str, int] = {}
         for at, value in enumerate(row):
-            field = names.get(_header_name(value))
+            field = names.get(header_name(value))
             if field is None:
+                if (fallback := fallbacks.get(header_name(value))) is not None:
+                    standing_in.setdefault(fallback, at)
                 continue
             if field in positions:
                 label = sheet.labels[field]
@@ -142,6 +163,8 @@ def _find_header(
                     f"都是「{label}」（{field}），请删去其中一列",
                 )
             positions[field] = at
+        for field, at in standing_in.items():
+            positions.setdefault(field, at)  # 地址 stands for 所属区域 only where there is none
         if all(field in positions for field in required):
             return index, positions
         if best is None or len(positions) > len(best[1]):

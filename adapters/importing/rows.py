@@ -46,6 +46,10 @@ class Column:
     """The header the sample files use, and the name shown beside the field in error lines."""
     aliases: tuple[str, ...] = ()
     required: bool = True
+    fallbacks: tuple[str, ...] = ()
+    """Headers taken for this column only when the sheet has none of the others (地址 for 所属区域)."""
+    counts_as_content: bool = True
+    """False for 序号: a row holding nothing else is blank."""
 
 
 @dataclass(frozen=True)
@@ -323,12 +327,38 @@ def _code_key(text: str) -> str:
 TARGETS: Sheet[Target] = Sheet(
     what="抽查对象",
     columns=(
+        # The names clerks' own ledgers use (序号, 法定代表人, 联系电话… are read past).
         Column("credit_code", "统一社会信用代码", ("社会信用代码", "信用代码")),
-        Column("name", "名称", ("对象名称", "单位名称", "企业名称", "机构名称")),
-        Column("category", "类别", ("对象类别", "对象类型")),
-        Column("region", "区域", ("所属区域",)),
-        Column("risk_grade", "风险等级", ("信用风险分类", "信用风险等级")),
-        Column("tags", "标签", required=False),
+        Column(
+            "name",
+            "名称",
+            (
+                "对象名称",
+                "单位名称",
+                "企业名称",
+                "机构名称",
+                "学校名称",
+                "主体名称",
+                "市场主体名称",
+            ),
+        ),
+        Column(
+            "category",
+            "类别",
+            ("对象类别", "对象类型", "行业类别", "单位类别", "单位类型", "机构类型", "学校类型"),
+        ),
+        Column(
+            "region",
+            "区域",
+            ("所属区域", "所在区域", "所属乡镇（街道）", "所属街道"),
+            fallbacks=("地址", "住所", "单位地址"),
+        ),
+        Column(
+            "risk_grade",
+            "风险等级",
+            ("信用风险分类", "信用风险等级", "信用风险分类结果", "风险分类", "风险类别"),
+        ),
+        Column("tags", "标签", ("特征", "对象标签"), required=False),
         Column("active", "状态", ("经营状态", "登记状态"), required=False),
     ),
     key="credit_code",
