@@ -74,15 +74,20 @@ class Fieldwork:
         note: str,
         *,
         at: datetime,
+        on_site_reason: str = "",
         command_id: UUID | None = None,
     ) -> None:
+        """`on_site_reason`: why an off-site check would not do, where the task's items allow
+        one (国办发〔2024〕54号); the task refuses a visit without it there."""
         department = department_of(actor)
         calendar = self.calendars.calendar()
         self._change(
             actor,
             Action.RECORD_VISIT,
             task_id,
-            lambda t: t.record_visit(department, target, signed, note, calendar, at),
+            lambda t: t.record_visit(
+                department, target, signed, note, calendar, at, on_site_reason
+            ),
             at,
             command_id,
         )

@@ -63,9 +63,13 @@ def run_demo(settings: Settings, secret: str | None, db: Path | None = None) -> 
     _timeline(service, say)
     _views(service, task_id, say)
     report = service.auditor.verify(AUDITOR)
+    refused = next(t for t, v in service.tasks.task(OFFICE, task_id).visits.items() if not v.signed)
     service.close()
     say("\n审计核验（仅凭事件日志与 SHA-256 重算）")
     say(render.verification(report))
+    store = "" if settings.database_url else f" --db {settings.db}"
+    say("\n出具拒绝签字机构的一企一表（PDF，可凭核验码核验）：")
+    say(f"  ssj{store} doc record-sheet --task {task_id} --target {refused} --dept education")
     return report.ok
 
 
@@ -153,6 +157,12 @@ PROBLEMS = {
 }
 
 
+ON_SITE_REASON = (
+    "监管平台购销课情况可网络监测，但从业人员资质、治安保卫和消防设施须到场核验，联合检查组一次到场"
+)
+"""Why the joint group goes on site though JY-3 is checked online (国办发〔2024〕54号)."""
+
+
 def _visits_and_results(service: Service, task_id: UUID, targets: list[str]) -> None:
     """Three visits a working day; each department records the same evening, except that the
     police forget the last one until the deadline check flags it."""
@@ -166,7 +176,9 @@ def _visits_and_results(service: Service, task_id: UUID, targets: list[str]) -> 
             signed = target != refused
             note = "" if signed else "法定代表人拒绝在一企一表上签字，检查组已如实记录并拍照留存"
             visited = at(day, f"{9 + (n % 3) * 2:02d}:30")
-            tasks.record_visit(EDUCATION, task_id, target, signed, note, at=visited)
+            tasks.record_visit(
+                EDUCATION, task_id, target, signed, note, at=visited, on_site_reason=ON_SITE_REASON
+            )
         for n, target in today:
             for department in ("education", "police", "fire"):
                 if department == "police" and target == last:

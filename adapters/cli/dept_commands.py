@@ -151,11 +151,18 @@ def dept_visit(
     note: Annotated[str, typer.Option("--note", help="情况说明")] = "",
     at: AtOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
+    on_site_reason: Annotated[
+        str,
+        typer.Option("--on-site-reason", help="实地检查的理由（本任务有事项可非现场检查时必填）"),
+    ] = "",
 ) -> None:
     """登记实地检查；拒绝签字时用 --refused 并如实记录。"""
     tid, when_ = _arguments(lambda: (task_id(task), optional_at(at)))
     send(
-        department, lambda c: c.record_visit(tid, target, not refused, note, when_, timeout=timeout)
+        department,
+        lambda c: c.record_visit(
+            tid, target, not refused, note, when_, on_site_reason=on_site_reason, timeout=timeout
+        ),
     )
 
 

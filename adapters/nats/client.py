@@ -182,9 +182,16 @@ class DepartmentClient:
         note: str = "",
         at: datetime | None = None,
         *,
+        on_site_reason: str = "",
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Receipt:
-        command = RecordVisit(**self._head(task_id, at), target=target, signed=signed, note=note)
+        command = RecordVisit(
+            **self._head(task_id, at),
+            target=target,
+            signed=signed,
+            note=note,
+            on_site_reason=on_site_reason,
+        )
         return await self.send(command, timeout)
 
     async def record_result(

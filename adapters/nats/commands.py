@@ -51,6 +51,7 @@ def apply_command(tasks: Tasks, command: Command, at: datetime) -> Any:
                 command.signed,
                 command.note,
                 at=at,
+                on_site_reason=command.on_site_reason,
                 command_id=command_id,
             )
         case RecordResult():

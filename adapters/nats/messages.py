@@ -226,6 +226,11 @@ class RecordVisit(CommandBase):
     target: str
     signed: bool
     note: str = ""
+    on_site_reason: str = Field(
+        default="",
+        description="why an off-site check would not do; required where the task's items allow "
+        "one (国办发〔2024〕54号)",
+    )
 
 
 class RecordResult(CommandBase):

@@ -41,7 +41,7 @@ class NoticeServed(Step):
 class InspectionVisited(Step):
     """实地核查 by the joint group; the target signs the sheet or refuses (如实记录)."""
 
-    class_version = 2
+    class_version = 3
 
     target: str
     group: int
@@ -56,6 +56,9 @@ class InspectionVisited(Step):
     """The holiday arrangements `results_due` was counted on: year -> where it comes from."""
     awaiting_calendar: int | None
     at: datetime
+    on_site_reason: str = ""
+    """Why an off-site check would not do (国办发〔2024〕54号), where the task's items allow one;
+    empty where every item is checked on site only."""
 
     @staticmethod
     def upcast_v1_v2(state: dict[str, Any]) -> None:
@@ -63,6 +66,11 @@ class InspectionVisited(Step):
         state.setdefault("department", "")
         state["calendar"] = {}
         state["awaiting_calendar"] = None
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        # Visits recorded before 国办发〔2024〕54号 were asked no reason for going on site.
+        state.setdefault("on_site_reason", "")
 
     def apply(self, task: Fieldwork) -> None:
         task.visits[self.target] = self
@@ -139,6 +147,15 @@ class Fieldwork(TaskBase):
             if (dept, target) not in self.results
         ]
 
+    def off_site_items(self) -> list[str]:
+        """The items of the departments that visit which may be checked without a visit."""
+        return [
+            f"{item.code} {item.name}"
+            for department in self.participating
+            for item in self.definition.items.get(department, ())
+            if item.allows_off_site
+        ]
+
     def visits_awaiting_calendar(self) -> dict[str, int]:
         """Target -> the year whose calendar its results' deadline waits for."""
         return {
@@ -170,9 +187,11 @@ class Fieldwork(TaskBase):
         note: str,
         calendar: WorkCalendar,
         at: datetime,
+        on_site_reason: str = "",
     ) -> None:
         """The visit is recorded when it happened, even when the deadline of the results cannot
-        be counted yet: it is counted as soon as that year's calendar is loaded."""
+        be counted yet: it is counted as soon as that year's calendar is loaded. Where some item
+        may be checked off site (书面检查, 网络监测, …), the visit says why it had to be made."""
         group = self._require_matched_target(target)
         department = self._require_participant(department)
         if target not in self.notices:
@@ -181,6 +200,14 @@ class Fieldwork(TaskBase):
             raise AlreadyVisitedError(target)
         if not signed and not note.strip():
             raise InvalidValueError("note", "拒绝签字时如实记录的情况说明", note)
+        off_site = self.off_site_items()
+        if off_site and not on_site_reason.strip():
+            raise InvalidValueError(
+                "on_site_reason",
+                f"实地检查的理由：本任务的事项 {'、'.join(off_site)} 可非现场检查，"
+                "实地检查须说明非现场检查为何不能满足（国办发〔2024〕54号）",
+                on_site_reason,
+            )
         at = self._when(at)
         day = local_day(at)
         due: date | None = None
@@ -202,6 +229,7 @@ class Fieldwork(TaskBase):
             calendar=sources,
             awaiting_calendar=awaiting,
             at=at,
+            on_site_reason=on_site_reason.strip(),
         )
 
     def set_results_deadlines(self, calendar: WorkCalendar, at: datetime) -> int:

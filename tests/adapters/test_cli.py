@@ -320,9 +320,10 @@ def run_flow(tmp: Path, env: dict[str, str] | None = None) -> Flow:
     first, second = flow.drawn
     for target in flow.drawn:
         say(f"task notice {task} {target} --dept education --recipient 法定代表人 --at 2023-11-08")
-    say(f"task visit {task} {first} --dept education --at 2023-11-09T09:30")
+    reason = "--on-site-reason 从业人员资质须当面核验证件原件"  # JY-3 is checked online
+    say(f"task visit {task} {first} --dept education {reason} --at 2023-11-09T09:30")
     say(
-        f"task visit {task} {second} --dept education --refused "
+        f"task visit {task} {second} --dept education --refused {reason} "
         "--note 拒绝在一企一表上签字，已如实记录 --at 2023-11-09T14:30"
     )
     findings = {

@@ -461,7 +461,12 @@ class Flow:
             )
             assert "受送达人 法定代表人（教育局登记）" in edu.text("[data-testid=notice]")
             self.clock.set(self.clock.now() + timedelta(minutes=10))
-            edu.send("#record-visit", "已登记实地检查", "sheet-1-visited" if first else None)
+            edu.send(
+                "#record-visit",
+                "已登记实地检查",
+                "sheet-1-visited" if first else None,
+                fill={"#on-site-reason": "从业人员资质须当面核验证件原件"},
+            )
             assert edu.text("[data-testid=visit]") == "2026-11-10 实地检查，被检查对象已签字确认"
             self.clock.set(self.clock.now() + timedelta(minutes=10))
             self.record_result(edu, "education", n)

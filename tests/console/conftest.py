@@ -297,6 +297,10 @@ FIRE_PROBLEM = "疏散通道堆放杂物，灭火器过期"
 DEPARTMENTS = (("jiaoyu", "education"), ("gongan", "police"), ("xiaofang", "fire"))
 
 
+ON_SITE_REASON = "从业人员资质须当面核验证件原件，网络监测不能代替"
+"""The demo's JY-3 is checked online: a visit says why it went on site (国办发〔2024〕54号)."""
+
+
 async def visit_every_target(world: World) -> list[str]:
     """The lead serves every notice (2023-11-08), then the joint groups visit (11-09)."""
     found = targets(world)
@@ -308,7 +312,9 @@ async def visit_every_target(world: World) -> list[str]:
         assert "已登记送达告知书" in answer.text, text_of(answer.text)
     for n, target in enumerate(found):
         world.at("2023-11-09", f"{9 + n // 6:02d}:{(n % 6) * 10:02d}")
-        answer = await world["jiaoyu"].submit(f"{world.task_path}/targets/{target}", "visit-form")
+        answer = await world["jiaoyu"].submit(
+            f"{world.task_path}/targets/{target}", "visit-form", on_site_reason=ON_SITE_REASON
+        )
         assert "已登记实地检查" in answer.text, text_of(answer.text)
     return found
 

@@ -44,6 +44,7 @@ def own_task(name: str, lead: str, directory_id: UUID, start: date, end: date) -
         directed=True,
         window_start=start,
         window_end=end,
+        groups=1,  # one group of the department's inspectors visits every institution
     )
 
 

@@ -210,6 +210,9 @@ STAGES = (
     "closed",
 )
 
+ON_SITE_REASON = "安全教育开展情况须现场查看台账原件并询问在场教职工，书面材料不能反映"
+"""Education's JY-02 is a 书面检查: a visit says why it went on site (国办发〔2024〕54号)."""
+
 WHEN = {
     "planned": at("2023-03-01", 9),
     "committed": at("2023-03-01", 10),
@@ -352,9 +355,16 @@ class Run:
         note: str = "",
         when: datetime | None = None,
         department: str = LEAD,
+        on_site_reason: str = ON_SITE_REASON,
     ) -> None:
         self.task.record_visit(
-            department, target, signed, note, self.calendar, when or WHEN["visited"]
+            department,
+            target,
+            signed,
+            note,
+            self.calendar,
+            when or WHEN["visited"],
+            on_site_reason,
         )
 
     def record(

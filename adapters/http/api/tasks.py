@@ -312,6 +312,11 @@ class Visit(CommandBody):
     )
     signed: bool = Field(default=True, description="被检查对象是否签字")
     note: str = Field(default="", max_length=2000)
+    on_site_reason: str = Field(
+        default="",
+        max_length=2000,
+        description="实地检查的理由：本任务有事项可非现场检查时必填（国办发〔2024〕54号）",
+    )
 
 
 class Result(CommandBody):
@@ -375,6 +380,7 @@ def record_visit(task_id: UUID, body: Visit, target: TargetCode, command: Comman
             body.signed,
             body.note,
             at=at,
+            on_site_reason=body.on_site_reason,
             command_id=command_id,
         )
         return Done()

@@ -216,6 +216,8 @@ def sheet_context(
         return Refusal(404, "not_found", "target", str(NotFoundError("一企一表", target)))
     writer = actor(request, who, task_id, write=True)
     can_record = _may_record(writer, task, target)
+    reader = actor(request, who, task_id)
+    joint = attempt(lambda: service_of(request).joint_visits.of_task(reader, task_id, target))
     return {
         **context,
         "title": f"一企一表 · {sheet.name or target}",
@@ -223,6 +225,8 @@ def sheet_context(
         "categories": CATEGORIES,
         "methods": NOTICE_METHODS,
         "may_record": can_record and sheet.visit is not None and not task.is_closed,
+        "off_site_items": task.off_site_items(),
+        "joint_visit": None if isinstance(joint, Refusal) else joint,
     }
 
 

@@ -167,6 +167,7 @@ async def record_visit(request: Request, task_id: UUID, target: str) -> Response
             signed_of(form),
             form.get("note", ""),
             at=now(request),
+            on_site_reason=form.get("on_site_reason", ""),
             command_id=command_id(form),
         ),
         "visit",

@@ -291,6 +291,7 @@ def sheet_page(task: Task, department: str, target: str) -> SheetPage | None:
             {
                 "signed": visit.signed,
                 "note": visit.note,
+                "on_site_reason": visit.on_site_reason,
                 "department": visit.department,
                 "day": local_day(visit.at),
             }
