@@ -8,11 +8,13 @@ When a task commits its seed, the population leaves out (`exclusions`):
 
 - a target whose caps are reached: counting the year's draws made before the commitment that
   contain it, each department of a drawing task counts one draw for itself, and a task (joint or
-  not) counts once towards the total; unless an exemption for the target and year (and, when it
-  names them, this task or one of its departments) keeps it in;
+  not) counts once towards the total;
 - a target drawn within the task's exclusion period (`exclusion_days` before the commitment's
   day) by a task sharing one of its departments: the period is the task's own rule about its
-  departments' repeated checks; what other departments do is the office's total cap's business.
+  departments' repeated checks; what other departments do is the office's total cap's business;
+
+unless an exemption for the target and year (and, when it names them, this task or one of its
+departments) keeps it in: a complaint or a referral is a reason to go again whatever was done.
 
 A draw counts, not a visit: the draw is the recorded, public fact an outsider re-reads, and a
 drawn target is already due to be inspected. Everything here is a pure function of values the
@@ -310,32 +312,28 @@ def exclusions(
     exempted: list[dict[str, Any]] = []
     for code in sorted(population):
         found = _capped(code, departments, of_year, caps) if caps is not None else None
-        if found is not None and caps is not None:
-            exemption = next(
-                (x for x in caps.exemptions if x.covers(code, task_id, departments)), None
-            )
-            if exemption is not None:
-                exempted.append(
-                    {
-                        "credit_code": code,
-                        "reason_kind": exemption.reason_kind,
-                        "reason": exemption.reason,
-                        "exemption_version": exemption.version,
-                        "lifted": found[1],
-                    }
-                )
-                found = None
         if found is None:
             hits = tuple(d for d in recent if code in d.targets)
             if hits:
-                found = (
-                    EXCLUSION_PERIOD,
-                    f"{REASONS[EXCLUSION_PERIOD]}（{exclusion_days} 天）",
-                    hits,
-                )
-        if found is not None:
-            reason, said, evidence = found
-            excluded.append(Exclusion(code, population[code], reason, said, evidence))
+                said = f"{REASONS[EXCLUSION_PERIOD]}（{exclusion_days} 天内）"
+                found = (EXCLUSION_PERIOD, said, hits)
+        if found is None:
+            continue
+        exemptions = caps.exemptions if caps is not None else ()
+        exemption = next((x for x in exemptions if x.covers(code, task_id, departments)), None)
+        if exemption is not None:
+            exempted.append(
+                {
+                    "credit_code": code,
+                    "reason_kind": exemption.reason_kind,
+                    "reason": exemption.reason,
+                    "exemption_version": exemption.version,
+                    "lifted": found[1],
+                }
+            )
+            continue
+        reason, said, evidence = found
+        excluded.append(Exclusion(code, population[code], reason, said, evidence))
     inputs: dict[str, Any] = {"exclusion_days": exclusion_days}
     if caps is not None:
         inputs["caps"] = caps.as_record()

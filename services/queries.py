@@ -195,6 +195,7 @@ class Queries:
             "seed": published.seed,
             "drawn": {g: list(ids) for g, ids in published.drawn.items()},
             "population": members,
+            "excluded": [dict(e) for e in published.excluded],
         }
 
     # ------------------------------------------------------------------ ledger and statistics

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
+from services.inspection_ledger import Inspection
 from services.ledger import LedgerRow
 from services.register import PublishedDraw, RegisterEntry
 from services.statistics import MonthlyWorkload
@@ -127,6 +128,11 @@ class ReadModels(Protocol):
     ) -> Page[PopulationMember]:
         """The population the task's draw was made from, in id order (empty before the draw):
         the targets of its scope at the directory position it committed to."""
+        ...
+
+    # ------------------------------------------------------------------ 企业检查台账
+    def inspections(self, credit_code: str) -> list[Inspection]:
+        """Every inspection of the enterprise, in the order drawn (services/inspection_ledger.py)."""
         ...
 
     # ------------------------------------------------------------------ ledger and statistics

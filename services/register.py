@@ -68,6 +68,9 @@ class PublishedDraw:
     beacon: str
     seed: str
     drawn: dict[str, list[str]]
+    excluded: tuple[dict[str, Any], ...] = ()
+    """What the population left out before it was fixed (国办发〔2024〕54号), with the reasons:
+    credit code, grade, reason, reason text and the earlier draws that count (no inspector)."""
 
     def as_record(self) -> dict[str, Any]:
         return {
@@ -75,6 +78,7 @@ class PublishedDraw:
             "task_id": str(self.task_id),
             "strata": [[g, s] for g, s in self.strata.items()],
             "drawn": [[g, ids] for g, ids in self.drawn.items()],
+            "excluded": [dict(e) for e in self.excluded],
         }
 
     @classmethod
@@ -85,6 +89,7 @@ class PublishedDraw:
                 "task_id": UUID(record["task_id"]),
                 "strata": {g: _stratum(s) for g, s in pairs(record["strata"])},
                 "drawn": dict(pairs(record["drawn"])),
+                "excluded": tuple(record.get("excluded") or ()),
             }
         )
 
@@ -123,6 +128,7 @@ class PublicRegister(Dispatching):
             e.beacon,
             e.seed,
             e.drawn,
+            tuple(e.excluded),
         )
 
     def when_ResultsPublished(self, e: Task.ResultsPublished) -> None:

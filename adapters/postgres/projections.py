@@ -18,6 +18,7 @@ from adapters.postgres.read_model_schema import (
     DRAWS,
     ESCALATIONS,
     EVENTS,
+    INSPECTIONS,
     LEDGER,
     REBUILT,
     REGISTER,
@@ -37,6 +38,13 @@ from services.folding import (
     folded_events,
     folds,
     wanted,
+)
+from services.inspection_ledger import (
+    Inspection,
+    TaskHeader,
+    fold_inspections,
+    header_of,
+    ledger_tasks,
 )
 from services.ledger import LedgerRow
 from services.log import Logged
@@ -80,6 +88,7 @@ class ReadModelsProjection:
         await self._write_populations(connection, batch)
         await self._write_ledger(connection, changes.ledger)
         await self._write_statistics(connection, changes.statistics)
+        await self._write_inspections(connection, batch)
 
     # ------------------------------------------------------------------ loading a batch's state
     async def _views(self, connection: Any, ids: list[UUID]) -> dict[UUID, dict[str, Any]]:
@@ -210,6 +219,7 @@ class ReadModelsProjection:
                 next(iter(await self._stored(connection, made.task_id, 1)), None),
                 await self._stored(connection, made.directory_id, made.directory_position),
                 mapper.to_domain_event,
+                made.excluded,
             )
             await connection.execute(
                 f"DELETE FROM {self._t(DRAW_POPULATION)} WHERE task_id = $1", made.task_id
@@ -236,6 +246,34 @@ class ReadModelsProjection:
             StoredEvent(originator_id, row["originator_version"], row["topic"], bytes(row["state"]))
             for row in rows
         ]
+
+    async def _write_inspections(self, connection: Any, batch: Sequence[Logged]) -> None:
+        """企业检查台账: the rows of the batch's tasks, folded on, written back when changed."""
+        ids = ledger_tasks(batch)
+        if not ids:
+            return
+        rows = await connection.fetch(
+            f"SELECT place, entry FROM {self._t(INSPECTIONS)} WHERE task_id = ANY($1::uuid[])",
+            ids,
+        )
+        stored = [(row["place"], Inspection.from_record(json.loads(row["entry"]))) for row in rows]
+        headers: dict[UUID, TaskHeader | None] = {}
+        mapper = self.mapper
+        if mapper is None:
+            raise RuntimeError("ReadModelsProjection: the inspection ledger needs the log's mapper")
+        for task_id in ids:
+            first = next(iter(await self._stored(connection, task_id, 1)), None)
+            headers[task_id] = header_of(mapper.to_domain_event(first)) if first else None
+        changed = fold_inspections(stored, batch, headers.get)
+        await connection.executemany(
+            f"INSERT INTO {self._t(INSPECTIONS)} (credit_code, task_id, place, entry) "
+            "VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT (credit_code, task_id) DO UPDATE "
+            "SET entry = EXCLUDED.entry",
+            [
+                (row.credit_code, row.task_id, place, as_json(row.as_record()))
+                for place, row in changed
+            ],
+        )
 
     async def _write_ledger(self, connection: Any, changes: LedgerChanges) -> None:
         await connection.executemany(

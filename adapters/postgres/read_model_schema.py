@@ -30,6 +30,8 @@ DRAWS = "ssj_rm_draws"
 DRAW_POPULATION = "ssj_rm_draw_population"
 LEDGER = "ssj_rm_ledger"
 STATISTICS = "ssj_rm_statistics"
+INSPECTIONS = "ssj_rm_inspections"
+"""企业检查台账 (services/inspection_ledger.py): one row per (enterprise, task)."""
 FAULTS = "ssj_rm_faults"
 
 REBUILT: tuple[str, ...] = (
@@ -42,6 +44,7 @@ REBUILT: tuple[str, ...] = (
     DRAW_POPULATION,
     LEDGER,
     STATISTICS,
+    INSPECTIONS,
 )
 """What a rebuild empties and refills from the log."""
 
@@ -178,6 +181,29 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{FAULTS} (
 CREATE INDEX IF NOT EXISTS {FAULTS}_task ON {{schema}}.{FAULTS} (task_id, place);
 COMMENT ON TABLE {{schema}}.{FAULTS} IS
     'What a process of the service could not do on one task, and why: it went on with the others.';
+""",
+    f"""
+-- The inspection ledger, added after the first layouts: a database whose read models were folded
+-- before it gets its table and folds them all again from the start (its rows come from draws
+-- folded long ago), on the service's next catch-up.
+DO $ssj$
+BEGIN
+    IF to_regclass('{{schema}}.{INSPECTIONS}') IS NULL THEN
+        CREATE TABLE {{schema}}.{INSPECTIONS} (
+            credit_code text NOT NULL,
+            task_id uuid NOT NULL,
+            place bigint NOT NULL,
+            entry jsonb NOT NULL,
+            PRIMARY KEY (credit_code, task_id)
+        );
+        TRUNCATE {", ".join(f"{{schema}}.{t}" for t in REBUILT[:-1])};
+        DELETE FROM {{schema}}.{POSITIONS} WHERE projection = 'read_models';
+    END IF;
+END
+$ssj$;
+CREATE INDEX IF NOT EXISTS {INSPECTIONS}_code_place
+    ON {{schema}}.{INSPECTIONS} (credit_code, place);
+CREATE INDEX IF NOT EXISTS {INSPECTIONS}_task ON {{schema}}.{INSPECTIONS} (task_id);
 """,
     f"""
 -- A search for a fragment of a target's name (LIKE '%…%') reads pg_trgm's index instead of every

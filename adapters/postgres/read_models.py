@@ -35,6 +35,7 @@ from adapters.postgres.read_model_schema import (
     ESCALATIONS,
     EVENTS,
     FAULTS,
+    INSPECTIONS,
     LEDGER,
     READ_MODEL_SQL,
     READ_MODEL_TABLES,
@@ -47,6 +48,7 @@ from adapters.postgres.read_model_schema import (
 )
 from adapters.postgres.urls import DatabaseSettingError, PgUrl
 from domain.values import CHINA
+from services.inspection_ledger import Inspection
 from services.ledger import LedgerRow
 from services.read_models import (
     NAME,
@@ -303,6 +305,13 @@ class PgReadModels:
             [(row["position"], PublishedDraw.from_record(json.loads(row["draw"]))) for row in rows],
             limit,
         )
+
+    async def inspections(self, credit_code: str) -> list[Inspection]:
+        rows = await self._fetch(
+            f"SELECT entry FROM {self._t(INSPECTIONS)} WHERE credit_code = $1 ORDER BY place",
+            credit_code,
+        )
+        return [Inspection.from_record(json.loads(row["entry"])) for row in rows]
 
     async def draw(self, task_id: UUID) -> PublishedDraw | None:
         rows = await self._fetch(f"SELECT draw FROM {self._t(DRAWS)} WHERE task_id = $1", task_id)

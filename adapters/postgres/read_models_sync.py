@@ -11,6 +11,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
+from services.inspection_ledger import Inspection
 from services.ledger import LedgerRow
 from services.read_models import Fault, Page, PopulationMember
 from services.register import PublishedDraw, RegisterEntry
@@ -128,6 +129,9 @@ class PgReadModelsSync:
 
     def draws(self, limit: int, after: str | None) -> Page[PublishedDraw]:
         return self._run(self.models.draws(limit, after))
+
+    def inspections(self, credit_code: str) -> list[Inspection]:
+        return self._run(self.models.inspections(credit_code))
 
     def draw(self, task_id: UUID) -> PublishedDraw | None:
         return self._run(self.models.draw(task_id))
