@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from adapters.cli.render import describe
-from adapters.http.console.charts import completion, workload_charts
+from adapters.http.console.charts import category_chart, completion, workload_charts
 from adapters.http.console.signin import home_of
 from adapters.http.console.web import (
     Refusal,
@@ -180,6 +180,25 @@ def office_filings(request: Request) -> Response:
     )
 
 
+def results_by_category(
+    request: Request, who: Principal, views: list[TaskView]
+) -> dict[tuple[str, str], int]:
+    """(category, department) -> results, as last recorded: read from each task with results
+    (the task views count results, not their categories)."""
+    service = service_of(request)
+    counted: dict[tuple[str, str], int] = {}
+    for view in views:
+        if not view.results:
+            continue
+        task = attempt(partial(service.tasks.task, actor(request, who, view.task_id), view.task_id))
+        if isinstance(task, Refusal):
+            continue
+        for (department, _), result in task.results.items():
+            key = (result.category, department)
+            counted[key] = counted.get(key, 0) + 1
+    return counted
+
+
 @router.get("/office/statistics")
 def office_statistics(request: Request, year: int | None = None) -> Response:
     who = overseer(request, Role.OFFICE)
@@ -196,6 +215,7 @@ def office_statistics(request: Request, year: int | None = None) -> Response:
     shown = [r for r in rows if r.month.startswith(f"{chosen}-")]
     views = every_task(request, who)
     seen = [] if isinstance(views, Refusal) else views
+    of_year = [v for v in seen if v.window_end.year == chosen]
     return page(
         request,
         "office/statistics.html",
@@ -207,7 +227,8 @@ def office_statistics(request: Request, year: int | None = None) -> Response:
             "rows": sorted(shown, key=lambda r: (r.month, r.department)),
             "charts": workload_charts(shown),
             "completion": completion(seen, chosen, day),
-            "pending": [v for v in seen if v.window_end.year == chosen and not v.closed],
+            "categories": category_chart(results_by_category(request, who, of_year)),
+            "pending": [v for v in of_year if not v.closed],
         },
         who=who,
     )
