@@ -20,10 +20,12 @@ import pytest
 from typer.testing import CliRunner
 
 from adapters.cli.main import app
+from services.actors import Actor
 
 Event = dict[str, Any]
 BEIJING = timezone(timedelta(hours=8))
 SECRET = "7e3a" * 16
+OFFICE = Actor.office()
 
 
 # ---------------------------------------------------------------------------- ssj-draw-v1, by hand
@@ -267,3 +269,202 @@ def test_every_recorded_time_and_id_is_plain_json_an_outsider_can_read(log: list
     for e in log:
         datetime.fromisoformat(e["recorded_at"])
         assert isinstance(e["position"], int) and isinstance(e["version"], int)
+
+
+# ---------------------------------------------------------------------------- with caps and exclusions
+# 国办发〔2024〕54号: the office caps inspections per enterprise a year, a task may exclude what its
+# departments drew recently, and a commitment leaves those targets out before the population is
+# fixed, recording each with its reason and the earlier draws that count. An outsider re-runs such a
+# draw from the export alone: the population is the scope's minus the recorded credit codes, and
+# each exclusion is checked against the draws and caps the export holds.
+@pytest.fixture(scope="module")
+def capped_log(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
+    from adapters.bootstrap import bootstrap, load_settings
+    from tests.caps.world import County
+
+    db = tmp_path_factory.mktemp("redraw-capped") / "ssj.db"
+    runner = CliRunner()
+    service = bootstrap(load_settings(db=db))
+    try:
+        county = County(service)
+        first = county.plan("education", directed=False)
+        second = county.plan("market", directed=False)
+        county.run(first, "2025-03-03")
+        county.run(second, "2025-04-01", lead="market")
+        twice = sorted(
+            set(service.tasks.task(OFFICE, first).drawn_targets)
+            & set(service.tasks.task(OFFICE, second).drawn_targets)
+        )
+        assert len(twice) >= 2, "the two draws share targets: some reach the total cap"
+    finally:
+        service.close()
+    for args in (
+        [
+            "enterprise",
+            "caps",
+            "set",
+            "--year",
+            "2025",
+            "--dept",
+            "education=1",
+            "--total",
+            "2",
+            "--at",
+            "2025-04-02T09:00",
+        ],
+        [
+            "enterprise",
+            "exempt",
+            twice[0],
+            "--year",
+            "2025",
+            "--reason-kind",
+            "投诉举报",
+            "--reason",
+            "12345 热线举报 2025-0412",
+            "--at",
+            "2025-04-03T09:00",
+        ],
+    ):
+        done = runner.invoke(app, ["--db", str(db), *args])
+        assert done.exit_code == 0, done.output
+    service = bootstrap(load_settings(db=db))
+    try:
+        county = County(service, numbers=2)
+        third = county.plan("market", ("fire",), exclusion_days=60)
+        county.run(third, "2025-05-06", lead="market")
+    finally:
+        service.close()
+    exported = runner.invoke(app, ["--db", str(db), "audit", "export"])
+    assert exported.exit_code == 0, exported.output
+    return [json.loads(line) for line in exported.stdout.splitlines()]
+
+
+def caps_as_of(log: list[Event], year: int, version: int) -> Event:
+    """The year's caps and exemptions, replayed from the export up to `version`."""
+    caps: Event = {"departments": {}, "total": None, "exemptions": []}
+    for e in log:
+        if e["aggregate"] != "InspectionCaps" or e["version"] > version:
+            continue
+        f = e["fields"]
+        if e["type"] == "Opened" and f["year"] != year:
+            return caps
+        if e["type"] == "CapsSet":
+            caps["departments"], caps["total"] = f["departments"], f["total"]
+        if e["type"] == "ExemptionGranted":
+            caps["exemptions"].append(f)
+    return caps
+
+
+def draws_before(log: list[Event], position: int) -> list[Event]:
+    """Every earlier draw: its task, departments, time and drawn ids."""
+    found = []
+    for e in log:
+        if e["type"] == "TargetsDrawn" and e["position"] < position:
+            definition = of_task(log, e["aggregate_id"], "Planned")[0]["fields"]["definition"]
+            found.append(
+                {
+                    "task_id": e["aggregate_id"],
+                    "task_name": definition["name"],
+                    "departments": [definition["lead"], *definition["cooperating"]],
+                    "drawn_at": e["fields"]["at"],
+                    "ids": {t for ids in e["fields"]["drawn"].values() for t in ids},
+                }
+            )
+    return found
+
+
+def test_anyone_redraws_a_draw_with_caps_and_exclusions_from_the_exported_log(
+    capped_log: list[Event],
+) -> None:
+    log = capped_log
+    [drawn] = [e for e in log if e["type"] == "TargetsDrawn" and e["fields"]["excluded"]]
+    task = drawn["aggregate_id"]
+    [planned] = of_task(log, task, "Planned")
+    [committed] = of_task(log, task, "SeedCommitted")
+    d, c, definition = drawn["fields"], committed["fields"], planned["fields"]["definition"]
+    assert d["excluded"] == c["exclusions"]
+
+    # The population: the scope's active targets at the position, minus the recorded exclusions.
+    directory = replay_targets(log, d["directory_id"], d["directory_position"])
+    scope = population(directory, definition["scope"])
+    left_out = {e["credit_code"] for e in c["exclusions"]}
+    assert left_out < set(scope)
+    members = {code: grade for code, grade in scope.items() if code not in left_out}
+    assert population_digest(members) == c["population_digest"] == d["population_digest"]
+
+    seed = H(d["secret"] + "|" + d["beacon"])
+    assert seed == d["seed"] and H(d["secret"]) == c["commitment"]
+    expected = strata(members, definition["ratios"])
+    assert expected == d["strata"]
+    for grade, stratum in expected.items():
+        ids = [code for code, g in members.items() if g == grade]
+        assert lowest(seed, "targets", ids, stratum["k"]) == d["drawn"][grade], grade
+
+
+def test_anyone_checks_each_exclusion_against_the_exported_draws_and_caps(
+    capped_log: list[Event],
+) -> None:
+    """The rule of domain/inspection_caps.py, by hand: the year's earlier draws containing the
+    target count once per department of the drawing task and once in the total; the exclusion
+    period counts draws of a task sharing a department within that many days; an exemption for
+    the target (and year) keeps it in."""
+    log = capped_log
+    [committed] = [e for e in log if e["type"] == "SeedCommitted" and e["fields"]["exclusions"]]
+    c = committed["fields"]
+    task = committed["aggregate_id"]
+    definition = of_task(log, task, "Planned")[0]["fields"]["definition"]
+    departments = [definition["lead"], *definition["cooperating"]]
+    day = datetime.fromisoformat(c["at"]).astimezone(BEIJING).date()
+    inputs = c["exclusion_inputs"]
+    caps = caps_as_of(log, day.year, inputs["caps"]["version"])
+    assert {k: inputs["caps"][k] for k in ("departments", "total")} == {
+        "departments": caps["departments"],
+        "total": caps["total"],
+    }
+    days = definition["exclusion_days"]
+    assert inputs["exclusion_days"] == days
+
+    earlier = draws_before(log, committed["position"])
+    directory = replay_targets(log, c["directory_id"], c["directory_position"])
+    scope = population(directory, definition["scope"])
+    expected: dict[str, str] = {}
+    exempted: set[str] = set()
+    for code in sorted(scope):
+        with_it = [
+            d
+            for d in earlier
+            if code in d["ids"]
+            and datetime.fromisoformat(d["drawn_at"]).astimezone(BEIJING).year == day.year
+        ]
+        reason = None
+        for department in departments:
+            cap = caps["departments"].get(department)
+            if cap is not None and sum(department in d["departments"] for d in with_it) >= cap:
+                reason = "cap.department"
+                break
+        if reason is None and caps["total"] is not None and len(with_it) >= caps["total"]:
+            reason = "cap.total"
+        if reason is None and any(
+            code in d["ids"]
+            and set(d["departments"]) & set(departments)
+            and (day - datetime.fromisoformat(d["drawn_at"]).astimezone(BEIJING).date()).days
+            <= days
+            for d in earlier
+        ):
+            reason = "exclusion_period"
+        if reason is None:
+            continue
+        if any(x["credit_code"] == code for x in caps["exemptions"]):
+            exempted.add(code)
+            continue
+        expected[code] = reason
+    assert {e["credit_code"]: e["reason"] for e in c["exclusions"]} == expected
+    assert {e["credit_code"] for e in c["exempted"]} == exempted
+    assert set(expected.values()) == {"cap.total", "exclusion_period"}  # both rules mattered
+    assert exempted, "the exempted target stayed in"
+    for e in c["exclusions"]:  # every counted draw exists in the export, and came earlier
+        for counted in e["evidence"]:
+            [match] = [d for d in earlier if d["task_id"] == counted["task_id"]]
+            assert e["credit_code"] in match["ids"]
+            assert match["drawn_at"] == counted["drawn_at"]

@@ -50,12 +50,15 @@ TARGETS = [
 class County:
     """Plans tasks of the given departments on the one directory and draws them by hand."""
 
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, numbers: int = 0) -> None:
+        """On a store that already holds the county (`numbers` tasks planned), nothing is added."""
         self.service = service
         self.tasks = service.tasks
         self.caps = Caps(service.tasks)
         self.directory_id = TargetDirectory.id_for(DIRECTORY)
-        self.numbers = 0
+        self.numbers = numbers
+        if numbers:
+            return
         service.directories.open_target_directory(EDUCATION, DIRECTORY, at=at("2024-01-02"))
         service.directories.register_targets(
             EDUCATION, self.directory_id, TARGETS, at=at("2024-01-02", "10:00")
