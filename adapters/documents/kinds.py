@@ -72,6 +72,13 @@ KINDS: dict[str, Kind] = {
             About.TASK_TARGET,
             "adapters.documents.record_sheet:BUILDER",
         ),
+        Kind(
+            "joint_record_sheet",
+            "“双随机、一公开”实地核查记录表（一企一表 · 合并检查）",
+            ("pdf",),
+            About.TASK_TARGET,
+            "adapters.documents.joint_visit:BUILDER",
+        ),
         # H2 (docs-tables) adds its kinds here, one line each.
         Kind(
             "phone_notice",
