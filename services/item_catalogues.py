@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.utils import get_topic
 
 from domain.directory import CheckItem
 from domain.errors import InvalidValueError
@@ -21,6 +22,7 @@ from domain.item_catalogue import ItemCatalogue, ListedItem
 from services.actors import Actor
 from services.clock import TimeGuard
 from services.errors import NotFoundError
+from services.log import raw_log
 from services.permissions import Action, Parties, require
 from services.store import SsjApplication
 
@@ -30,6 +32,14 @@ WHAT = "抽查事项清单"
 
 ItemEntry = str | CheckItem
 """A plan's item: a code from the department's list, or an item stated inline."""
+
+
+class ItemSource(Protocol):
+    """Where a plan's reader takes the items a task names by code."""
+
+    def check_items(
+        self, department: str, entries: Sequence[ItemEntry], field: str
+    ) -> tuple[CheckItem, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -155,9 +165,17 @@ class ItemCatalogues(SsjApplication):
             withdrawn=tuple(sorted(catalogue.withdrawn.values(), key=lambda i: _order(i.code))),
         )
 
-    def catalogues(self, actor: Actor, departments: Iterable[str]) -> list[CatalogueView]:
-        """The lists of the given departments that exist."""
-        return [self.catalogue(actor, d) for d in departments if self.exists(d)]
+    def catalogues(self, actor: Actor) -> list[CatalogueView]:
+        """Every department's list, in the order they were opened."""
+        require(actor, Action.READ_ITEM_LIST)
+        topic = get_topic(ItemCatalogue.Opened)
+        found = []
+        for row in raw_log(self.recorder, topics=(topic,)):
+            originator = getattr(row, "originator_id", None)
+            if isinstance(originator, UUID):
+                catalogue = self.load(ItemCatalogue, originator, WHAT)
+                found.append(self.catalogue(actor, catalogue.department))
+        return found
 
     def check_items(
         self, department: str, entries: Sequence[ItemEntry], field: str

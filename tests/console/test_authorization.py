@@ -98,6 +98,8 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/office/tasks/{task_id}"): E(OVERSIGHT, A.READ_TASK),
     ("GET", "/office/filings"): E(OVERSIGHT, A.LIST_TASKS),
     ("GET", "/office/statistics"): E(OVERSIGHT, A.READ_STATISTICS),
+    # 企业检查台账 (国办发〔2024〕54号): any staff
+    ("GET", "/enterprises/{credit_code}"): E(STAFF, A.READ_INSPECTION_LEDGER),
     # the auditor's pages
     ("GET", "/audit"): E(OVERSIGHT, A.LIST_TASKS),
     ("GET", "/audit/tasks/{task_id}"): E(OVERSIGHT, A.READ_TASK, A.READ_HISTORY),
@@ -109,6 +111,8 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/public/targets/{credit_code}"): E(EVERYONE, A.READ_REGISTER),
     ("GET", "/public/tasks/{task_id}"): E(EVERYONE, A.READ_REGISTER),
     ("GET", "/public/draws/{task_id}"): E(EVERYONE, A.READ_REGISTER),
+    ("GET", "/public/items"): E(EVERYONE, A.READ_ITEM_LIST),
+    ("GET", "/public/results/export"): E(EVERYONE, A.EXPORT_RESULTS),
 }
 
 TASK_PAGES = [

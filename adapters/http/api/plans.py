@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from adapters.http.api.common import ERRORS, Who, action
 from adapters.http.auth import actor_for, service_of
 from adapters.http.commands import AlreadyApplied, CommandBody, CommandDep
-from domain.directory import CheckItem
+from adapters.plan_items import ItemSource, plan_items
 from domain.errors import InvalidValueError
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
@@ -62,7 +62,9 @@ class TaskDefinitionModel(BaseModel):
     name: str
     lead: str | None = Field(default=None, description="发起部门；不填为登记计划的部门")
     cooperating: list[str] = Field(default_factory=list, description="配合部门；内部抽查为空")
-    items: dict[str, list[CheckItemModel]] = Field(description="部门 → 抽查事项")
+    items: dict[str, list[CheckItemModel | str]] = Field(
+        description='部门 → 抽查事项：写明的事项，或该部门抽查事项清单中的事项编号（如 "JY-1"）'
+    )
     directory_id: UUID = Field(description="抽查对象名录库编号")
     scope: ScopeModel = Field(default_factory=ScopeModel)
     ratios: dict[str, str] = Field(
@@ -78,15 +80,13 @@ class TaskDefinitionModel(BaseModel):
     result_days: int = Field(default=3, description="结果录入期限（工作日）")
     notes: str = ""
 
-    def to_definition(self, lead: str) -> TaskDefinition:
+    def to_definition(self, lead: str, catalogue: ItemSource | None = None) -> TaskDefinition:
+        """Items named by code come from the departments' lists (`catalogue`)."""
         return TaskDefinition(
             name=self.name,
             lead=self.lead or lead,
             cooperating=tuple(self.cooperating),
-            items={
-                d: tuple(CheckItem(**i.model_dump()) for i in items)
-                for d, items in self.items.items()
-            },
+            items=plan_items(self.items, catalogue),
             directory_id=self.directory_id,
             scope=Scope(self.scope.category, self.scope.region, frozenset(self.scope.tags)),
             ratios=dict(self.ratios),
@@ -179,7 +179,9 @@ def register_plan(body: RegisterPlan, command: CommandDep) -> Any:
         definitions: list[TaskDefinition] = []
         for n, task in enumerate(body.tasks):
             try:
-                definitions.append(task.to_definition(actor.speaks_for))
+                definitions.append(
+                    task.to_definition(actor.speaks_for, command.service.item_catalogues)
+                )
             except InvalidValueError as error:
                 field = f"tasks.{n}.{error.field}"
                 raise type(error)(field, error.expected, error.got) from None
