@@ -176,10 +176,10 @@ class Departments:
 
     def __init__(self, *tables: Mapping[str, str]) -> None:
         self.names: dict[str, str] = {}
-        for table in reversed(tables):
+        for table in tables:
             for name, code in table.items():
                 if _compact(name):
-                    self.names[_compact(name)] = code
+                    self.names.setdefault(_compact(name), code)
         self.codes = set(self.names.values())
 
     def code(self, text: str) -> str:
@@ -197,7 +197,7 @@ class Departments:
             codes = {self.names[k] for k in inside if len(k) == longest}
             if len(codes) == 1:
                 return codes.pop()
-        known = "、".join(sorted(self.names)[:12])
+        known = "、".join(list(self.names)[:10])
         raise CellError(
             f"未知部门 {text.strip()!r}：应为已知部门的名称或代码（{known}…）；"
             "可在工作簿的「部门」表中写明 部门名称 与 部门代码，或导入时用 "
@@ -210,13 +210,19 @@ class Departments:
 
     def marked(self, item: str) -> tuple[str | None, str]:
         """An item may name its department: “（城区市场监管局）” at its end, or “城区市场监管局：” at
-        its start. Only a name this table knows exactly is taken as a mark."""
+        its start; a bracket naming no department (“(含校服等)”) is part of the item."""
         end = re.search(r"[（(]([^（）()]+)[）)]\s*$", item)
-        if end and _compact(end.group(1)) in self.names:
-            return self.names[_compact(end.group(1))], item[: end.start()].strip()
-        start = re.match(r"\s*([^:：]+)[:：]", item)
-        if start and _compact(start.group(1)) in self.names:
-            return self.names[_compact(start.group(1))], item[start.end() :].strip()
+        start = re.match(r"\s*([^:：（）()]+)[:：]", item)
+        for found, rest in (
+            (end, item[: end.start()] if end else ""),
+            (start, item[start.end() :] if start else ""),
+        ):
+            if found is None:
+                continue
+            try:
+                return self.code(found.group(1)), rest.strip()
+            except CellError:
+                continue
         return None, item
 
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
 import openpyxl
 import pytest
+from typer.testing import CliRunner, Result
 
+from adapters.bootstrap import Service, bootstrap, load_settings
+from adapters.cli.main import app
 from adapters.importing import read_targets
 from adapters.importing.plan_cells import Vocabulary
 
@@ -30,6 +34,7 @@ def _sample_module() -> ModuleType:
 
 sample = _sample_module()
 """adapters/demo_data/make_plan_sample.py: the seed's tables as typed into the sample."""
+DIRECTORY = sample.DIRECTORY
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +87,51 @@ def internal_row(**changes: object) -> tuple[object, ...]:
     for header, value in changes.items():
         row[sample.INTERNAL_HEADER.index(header)] = value
     return tuple(row)
+
+
+DIRECTORY = sample.DIRECTORY
+
+
+def ssj(db: Path, *args: str) -> Result:
+    result = CliRunner().invoke(app, ["--db", str(db), *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def ok(result: Result) -> str:
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@contextmanager
+def service_of(db: Path) -> Iterator[Service]:
+    service = bootstrap(load_settings(db=db))
+    try:
+        yield service
+    finally:
+        service.close()
+
+
+def log_length(db: Path) -> int:
+    with service_of(db) as service:
+        return service.tasks.recorder.max_notification_id() or 0
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A fresh store holding the sample's directory of schools, imported under clerks' headers."""
+    path = tmp_path / "ssj.db"
+    ok(ssj(path, "directory", "open", DIRECTORY, "--owner", "education", "--at", "2024-02-01"))
+    imported = ssj(
+        path,
+        "directory",
+        "import-targets",
+        str(SCHOOLS),
+        "--directory",
+        DIRECTORY,
+        "--at",
+        "2024-02-10",
+    )
+    assert "已导入 14 行" in ok(imported)
+    return path
