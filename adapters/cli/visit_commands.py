@@ -72,7 +72,7 @@ def visit_merge(
     """双随机办将这些任务对该对象的检查合并为一次（一企一表列出全部事项）；各任务仍分别录入、公示。"""
     from services.actors import Actor
 
-    task_ids = [run(lambda ref=ref: cli.task_id(ref), settle=False) for ref in task]
+    task_ids = run(lambda: [cli.task_id(ref) for ref in task], settle=False)
     visits = cli.service.joint_visits
     merged = run(
         lambda: visits.merge(Actor.office(), target, task_ids, at=parse_at(at), reason=reason)
