@@ -56,6 +56,7 @@ def write_plan(
     departments: Sequence[Sequence[object]] | None = None,
     titles: tuple[str, str] | None = None,
     department_sheet: bool = True,
+    extra: dict[str, Sequence[Sequence[object]]] | None = None,
 ) -> Path:
     """The sample's layout with other rows: the joint and internal tables under their titles."""
     workbook = openpyxl.Workbook()
@@ -69,6 +70,10 @@ def write_plan(
     if department_sheet:
         sheet = workbook.create_sheet("部门")
         for line in departments or sample.DEPARTMENTS:
+            sheet.append(list(line))
+    for name, lines in (extra or {}).items():
+        sheet = workbook.create_sheet(name)
+        for line in lines:
             sheet.append(list(line))
     workbook.save(path)
     return path
