@@ -71,7 +71,7 @@ def test_an_item_marked_with_its_department_is_that_departments_alone(
     plan = read(path, schools)
 
     assert plan.ok, plan.render()
-    task = plan.tasks[0]
+    task = plan.plan().definitions[0]
     assert [i.code for i in task.items["education"]] == ["J1-1"]
     assert [(i.code, i.name) for i in task.items["market"]] == [
         ("J1-1", "招生、办学情况的检查"),
