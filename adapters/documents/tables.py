@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from domain.task import Task
     from services.documents import Source, Subject
 
-NUMBER = Column("序号", 6, centred=True)
+NUMBER = Column("序号", 7, centred=True)
 NAME = Column("企业名称", 30)
 CODE = Column("统一社会信用代码", 25, centred=True)
 
@@ -124,7 +124,7 @@ def grouping(task: Task) -> Grid:
             vehicle = filing.vehicles.get(str(group.number + 1), "") if filing else ""
             if vehicle:
                 vehicles.append(f"{dept(department)}：{vehicle}")
-        row.append("；".join(vehicles))
+        row.append("\n".join(vehicles))
         rows.append(tuple(row))
     columns = [Column("组别", 8, centred=True), Column("检查对象", 34)]
     bands = [Band("", 2)]
@@ -151,10 +151,11 @@ def _filed(
     filing = task.filings.get(department)
     if filing is None:
         ids = drawn.get(department, ())
-        return "、".join(f"{i}（未报备）" for i in ids), ""
+        return "\n".join(f"{i}（未报备）" for i in ids), ""
     members = [m for m in filing.members if int(m["group"]) == group]
-    people = "、".join(str(m["name"] or m["inspector"]) for m in members)
-    phones = "、".join(str(m["phone"]) for m in members if m["phone"])
+    # One inspector a line, so that each name stands beside its number.
+    people = "\n".join(str(m["name"] or m["inspector"]) for m in members)
+    phones = "\n".join(str(m["phone"]) or "—" for m in members)
     return people, phones
 
 

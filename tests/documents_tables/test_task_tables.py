@@ -75,8 +75,8 @@ def test_the_grouping_table_shows_each_group_with_the_filed_names_phones_and_veh
     for number, row in enumerate(rows):
         for n, department in enumerate(task.participating):
             members = [m for m in task.filings[department].members if m["group"] == number]
-            assert row[2 + 2 * n] == "、".join(m["name"] for m in members)
-            assert row[3 + 2 * n] == "、".join(m["phone"] for m in members)
+            assert row[2 + 2 * n].split("\n") == [m["name"] for m in members]
+            assert row[3 + 2 * n].split("\n") == [m["phone"] for m in members]
             vehicle = task.filings[department].vehicles[str(number + 1)]
             assert f"{dept(department)}：{vehicle}" in row[-1]
         matched = [t for t, g in task.matches.items() if g == number]
