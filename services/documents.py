@@ -32,7 +32,7 @@ from domain.plan import Plan
 from domain.task import Task
 from services.actors import Actor, Role
 from services.clock import TimeGuard
-from services.errors import NotFoundError
+from services.errors import NotFoundError, ServiceError
 from services.log import raw_log
 from services.permissions import NOBODY, Action, Parties, require
 from services.store import SsjApplication
@@ -284,7 +284,7 @@ class Rebuilt:
         return self.same_inputs and self.sha256 == self.record.sha256
 
 
-class DocumentMismatchError(Exception):
+class DocumentMismatchError(ServiceError):
     """The same inputs gave other bytes than recorded: the makers are not reproducible."""
 
     field = "document"

@@ -109,6 +109,8 @@ def describe_event(event: Any) -> str:
     owner = aggregate_name(event)
     if owner == "Task":
         return describe(kind, fields_of(event))
+    if owner == "IssuedDocument":
+        return f"出具文书《{event.title}》（{event.format}，核验码 {event.code}）"
     if owner == "Plan":
         return (
             f"登记计划「{event.title}」（{event.document or '无文号'}，{len(event.tasks)} 项任务）"

@@ -32,17 +32,27 @@ The contract for whoever adds a kind of document (keep to it; it does not change
 
 from __future__ import annotations
 
-from adapters.documents.kinds import KINDS, About, Kind, KindsMaker, kind_of
-from adapters.documents.pdf import FontMissingError, PdfError
-from adapters.documents.press import Press
+from typing import Any
 
-__all__ = [
-    "KINDS",
-    "About",
-    "FontMissingError",
-    "Kind",
-    "KindsMaker",
-    "PdfError",
-    "Press",
-    "kind_of",
-]
+_EXPORTS = {
+    "KINDS": "adapters.documents.kinds",
+    "About": "adapters.documents.kinds",
+    "Kind": "adapters.documents.kinds",
+    "KindsMaker": "adapters.documents.kinds",
+    "kind_of": "adapters.documents.kinds",
+    "FontMissingError": "adapters.documents.pdf",
+    "PdfError": "adapters.documents.pdf",
+    "Press": "adapters.documents.press",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Imported when first asked for: `ssj --help` reads the registry without typst."""
+    if name not in _EXPORTS:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(_EXPORTS[name]), name)
+
+
+__all__ = sorted(_EXPORTS)

@@ -16,12 +16,15 @@ import importlib
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from adapters.documents.pdf import DEFAULT_FONT_DIR
-from adapters.documents.press import Press
 from domain.errors import InvalidValueError
-from services.documents import Source, Stamp, Subject
+
+if TYPE_CHECKING:  # the registry is read by `ssj --help`: it loads nothing heavy
+    from adapters.documents.press import Press
+    from services.documents import Source, Stamp, Subject
+
+DEFAULT_FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 
 
 class About(Enum):
@@ -161,6 +164,8 @@ class KindsMaker:
         return builder_of(kind_of(kind)).gather(source, subject)
 
     def render(self, kind: str, fmt: str, facts: Any, stamp: Stamp) -> bytes:
+        from adapters.documents.press import Press
+
         found = kind_of(kind)
         press = Press(stamp, found.title, self.font_dir)
         return builder_of(found).render(facts, fmt, press)

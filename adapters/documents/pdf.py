@@ -22,17 +22,18 @@ from typing import Any
 
 import typst
 
+from adapters.documents.kinds import DEFAULT_FONT_DIR
 from adapters.documents.markup import data_json, string
 from adapters.documents.qr import qr_svg
 from domain.values import CHINA
+from services.errors import ServiceError
 
 FONT = "Noto Serif CJK SC"
 SANS = "Noto Sans CJK SC"
 FONT_FILES = ("NotoSerifCJK-Regular.ttc", "NotoSerifCJK-Bold.ttc")
-DEFAULT_FONT_DIR = Path("/usr/share/fonts/opentype/noto")
 
 
-class FontMissingError(Exception):
+class FontMissingError(ServiceError):
     """No CJK font where the settings say: a PDF would show boxes, so none is made."""
 
     field = "SSJ_FONT_DIR"

@@ -27,7 +27,9 @@ import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
 
 from adapters.bootstrap import Service
+from adapters.documents.kinds import KINDS, About
 from adapters.http.app import create_app
+from adapters.http.console.documents import slug
 from services.accounts import AccountKind
 from services.actors import Actor, Role
 from services.permissions import Action, allows
@@ -61,6 +63,14 @@ def E(area: frozenset[AccountKind] | None, *actions: Action) -> Entry:
 
 
 T = "/dept/tasks/{task_id}"
+DOCUMENT_PAGES = [
+    T
+    + ("/targets/{target}" if kind.about is About.TASK_TARGET else "")
+    + f"/documents/{slug(kind)}"
+    for kind in KINDS.values()
+    if kind.about in (About.TASK_TARGET, About.TASK)
+]
+"""Each download of a task's document (adapters/http/console/documents.py), by kind."""
 ROUTES: dict[tuple[str, str], Entry] = {
     # authentication, for everyone
     ("GET", "/"): E(EVERYONE),
@@ -113,6 +123,11 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/public/draws/{task_id}"): E(EVERYONE, A.READ_REGISTER),
     ("GET", "/public/items"): E(EVERYONE, A.READ_ITEM_LIST),
     ("GET", "/public/results/export"): E(EVERYONE, A.EXPORT_RESULTS),
+    # documents: a department's downloads (one per kind of document), the public check
+    ("GET", "/check"): E(EVERYONE),
+    ("GET", "/check/{code}"): E(EVERYONE, A.CHECK_DOCUMENT),
+    ("POST", "/check/{code}"): E(EVERYONE, A.CHECK_DOCUMENT),
+    **{("GET", path): E(DEPT, A.ISSUE_DOCUMENT) for path in DOCUMENT_PAGES},
 }
 
 TASK_PAGES = [
@@ -122,6 +137,7 @@ TASK_PAGES = [
     T + "/draw",
     "/office/tasks/{task_id}",
     "/audit/tasks/{task_id}",
+    *DOCUMENT_PAGES,
 ]
 """The task-scoped pages compared with the policy (the forms: every POST under /dept/tasks/)."""
 
