@@ -20,18 +20,16 @@ name = "从业人员资质"
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
 from datetime import date
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from adapters.plan_items import ItemSource, plan_items
 from domain.directories import TargetDirectory
-from domain.directory import CheckItem
 from domain.errors import InvalidValueError
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
-from services.item_catalogues import ItemSource
 
 
 class PlanFileError(Exception):
@@ -44,24 +42,6 @@ class PlanItem(BaseModel):
     name: str
     legal_basis: str = ""
     method: str = ""
-
-
-def plan_items(
-    items: Mapping[str, Sequence[BaseModel | str]], catalogue: ItemSource | None
-) -> dict[str, tuple[CheckItem, ...]]:
-    """Each department's items: inline ones (a model of CheckItem's fields) as stated, codes
-    from its 抽查事项清单; without a catalogue a code is refused, naming its place."""
-    entries = {
-        d: [e if isinstance(e, str) else CheckItem(**e.model_dump()) for e in v]
-        for d, v in items.items()
-    }
-    if catalogue is None:
-        for d, v in entries.items():
-            for n, e in enumerate(v):
-                if isinstance(e, str):
-                    raise InvalidValueError(f"items.{d}.{n}", "写明事项名称的抽查事项", e)
-        return {d: tuple(e for e in v if isinstance(e, CheckItem)) for d, v in entries.items()}
-    return {d: catalogue.check_items(d, v, f"items.{d}") for d, v in entries.items()}
 
 
 class PlanScope(BaseModel):
