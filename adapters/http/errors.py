@@ -26,6 +26,7 @@ does. The message says what was expected, so department staff can fix the input 
 | 409    | calendar_unknown               | at                   | a date in a year the work calendar does not know         |
 | 409    | calendar_year_known            | year                 | a year's arrangement is loaded once                      |
 | 409    | <rule>                         | task_id, target, …   | a broken rule (RuleBrokenError): the table `RULES` below |
+|        |                                |                      | (a joint visit's: already_merged, windows_do_not_overlap…) |
 | 404    | not_found                      | the thing's name     | no such plan, task, directory, year, user or key         |
 | 404    | route_not_found                | path                 | no such address                                          |
 | 405    | method_not_allowed             | method               | the address takes other methods                          |
@@ -59,6 +60,7 @@ from typing import Any
 from adapters.calendar import CalendarDataError
 from adapters.http.drawing import DrawSecretMissingError
 from domain import errors as d
+from domain import joint_visit as joint
 from services import errors as s
 from services.accounts import (
     AccountDisabledError,
@@ -132,6 +134,11 @@ RULES: dict[type[d.RuleBrokenError], tuple[str, str]] = {
     d.FollowUpNotOpenError: ("follow_up_not_open", "number"),
     d.NotOwnFollowUpError: ("not_own_follow_up", "number"),
     d.FollowUpsOpenError: ("follow_ups_open", "task_id"),
+    joint.AlreadyMergedError: ("already_merged", "target"),
+    joint.WindowsDoNotOverlapError: ("windows_do_not_overlap", "tasks"),
+    joint.NotDrawnHereError: ("target_not_drawn", "target"),
+    joint.SameTaskOwnerError: ("same_task_owner", "tasks"),
+    joint.NotMergeableError: ("not_mergeable", "tasks"),
     d.RuleBrokenError: ("rule_broken", "task_id"),
 }
 

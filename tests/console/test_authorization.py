@@ -108,6 +108,8 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/office/tasks/{task_id}"): E(OVERSIGHT, A.READ_TASK),
     ("GET", "/office/filings"): E(OVERSIGHT, A.LIST_TASKS),
     ("GET", "/office/statistics"): E(OVERSIGHT, A.READ_STATISTICS),
+    ("GET", "/office/visits"): E(OVERSIGHT, A.READ_JOINT_VISIT_OFFERS),
+    ("POST", "/office/visits/merge"): E(OVERSIGHT, A.MERGE_VISITS),
     # 企业检查台账 (国办发〔2024〕54号): any staff
     ("GET", "/enterprises/{credit_code}"): E(STAFF, A.READ_INSPECTION_LEDGER),
     # the auditor's pages

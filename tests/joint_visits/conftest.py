@@ -16,7 +16,10 @@ from adapters.bootstrap import Service, bootstrap, load_settings
 from domain.directory import CheckItem
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
+from services.accounts import Accounts
 from services.actors import Actor
+from tests.accounts.conftest import cheap_hasher
+from tests.http.conftest import World
 from tests.services.conftest import BEACON, BEACON_SOURCE, SECRET, JointInspection, at
 
 MARKET = Actor.lead("market")
@@ -115,3 +118,12 @@ def service(tmp_path: Path) -> Iterator[Service]:
 @pytest.fixture
 def plans(service: Service) -> TwoPlans:
     return TwoPlans(service).drawn()
+
+
+# ---------------------------------------------------------------------------- the HTTP front
+@pytest.fixture
+def web(plans: TwoPlans) -> World:
+    """The app on the same service, with 迁安市's accounts (argon2 made cheap) and API keys."""
+    service = plans.service
+    service.__dict__["accounts"] = Accounts(service.account_store, cheap_hasher())
+    return World.of(service)

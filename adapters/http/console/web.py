@@ -137,6 +137,7 @@ DONE = {
     "transferred": "已移送处理",
     "follow_up_closed": "后续处置已办结",
     "closed": "已结案",
+    "merged": "已合并为一次联合检查（一企一表列出各任务的全部事项）",
     "again": "此前已办理，未重复执行",
 }
 
