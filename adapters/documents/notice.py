@@ -29,6 +29,7 @@ from adapters.documents.common import (
 from adapters.documents.pdf import FONT
 from adapters.documents.press import Press
 from adapters.documents.qr import qr_png
+from domain.errors import InvalidValueError
 from domain.values import NoticeMethod
 from services.documents import Source, Subject
 
@@ -39,7 +40,8 @@ def _title(lead: str) -> str:
 
 class NoticeBuilder:
     def gather(self, source: Source, subject: Subject) -> dict[str, Any]:
-        assert subject.task is not None and subject.target is not None  # kinds.py checked
+        if subject.task is None or subject.target is None:  # kinds.py refuses it first
+            raise InvalidValueError("target", "抽查任务及其检查对象", subject.as_record())
         task = source.task(subject.task)
         sheet = matched_target(task, subject.target)
         departments = list(task.participating)

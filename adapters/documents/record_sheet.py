@@ -115,7 +115,8 @@ def render_sheet(facts: dict[str, Any], press: Press) -> bytes:
 
 class RecordSheetBuilder:
     def gather(self, source: Source, subject: Subject) -> dict[str, Any]:
-        assert subject.task is not None and subject.target is not None  # kinds.py checked
+        if subject.task is None or subject.target is None:  # kinds.py refuses it first
+            raise InvalidValueError("target", "抽查任务及其检查对象", subject.as_record())
         return sheet_facts(source, [(subject.task, subject.target)])
 
     def render(self, facts: dict[str, Any], fmt: str, press: Press) -> bytes:
