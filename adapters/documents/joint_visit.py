@@ -39,6 +39,14 @@ def joint_visit_of(source: Source, subject: Subject) -> JointVisit:
 class JointRecordSheetBuilder:
     def gather(self, source: Source, subject: Subject) -> dict[str, Any]:
         visit = joint_visit_of(source, subject)
+        for task_id in visit.task_ids:
+            task = source.task(task_id)
+            if visit.target not in task.matches:
+                raise InvalidValueError(
+                    "target",
+                    f"合并检查的各任务均已匹配检查组的对象（{task.name} 尚未为其匹配检查组）",
+                    visit.target,
+                )
         facts = sheet_facts(source, [(task_id, visit.target) for task_id in visit.task_ids])
         facts["joint_visit"] = {
             "id": str(visit.id),

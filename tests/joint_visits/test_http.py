@@ -12,7 +12,8 @@ import pytest
 from domain.joint_visit import JointVisit
 from tests.console.conftest import Page, Visitor, text_of
 from tests.http.conftest import PASSWORD, World, problem
-from tests.joint_visits.conftest import OFFICE, TwoPlans
+from tests.joint_visits.conftest import MARKET, OFFICE, TwoPlans
+from tests.services.conftest import at
 
 
 async def test_the_api_offers_and_merges_for_the_office_only(plans: TwoPlans, web: World) -> None:
@@ -162,3 +163,19 @@ async def test_each_task_target_page_shows_the_merged_visit(
     other = next(t for t in plans.joint.targets if t != target)
     unmerged = await education.get(f"/dept/tasks/{plans.joint_task}/targets/{other}")
     assert unmerged.status_code == 200 and 'data-testid="joint-visit"' not in unmerged.text
+    plain = [a for a in document_hrefs(unmerged.text) if "joint-record-sheet" in a]
+    assert plain == []  # only a merged target links its joint sheet
+    [href] = [a for a in document_hrefs(sheet.text) if "joint-record-sheet" in a]
+    early = await education.get(href)  # market has not matched its groups yet
+    assert early.status_code == 422 and "收费及食品安全抽查 尚未为其匹配检查组" in early.text
+    service = plans.service
+    service.tasks.draw_inspectors(MARKET, plans.market_task, at=at("2023-11-06", "15:00"))
+    service.tasks.match_groups(MARKET, plans.market_task, at=at("2023-11-07", "09:30"))
+    service.settle()
+    download = await education.get(href)
+    assert download.status_code == 200, text_of(download.text)
+    assert download.content.startswith(b"%PDF")
+
+
+def document_hrefs(html: str) -> list[str]:
+    return [v or "" for tag, name, v in Page(html).attributes if tag == "a" and name == "href"]

@@ -68,8 +68,13 @@ def document_links(task_id: UUID, target: str | None = None) -> list[dict[str, A
             ],
         }
         for kind in KINDS.values()
-        if kind.about is about
+        if kind.about is about and kind.code not in LINKED_WHERE_THEY_APPLY
     ]
+
+
+LINKED_WHERE_THEY_APPLY = frozenset({"joint_record_sheet"})
+"""Kinds a page links only where their subject exists: a merged visit's 一企一表 from the
+target's joint-visit part (visits/joint_visit_part.html), not from every target."""
 
 
 environment.globals["document_links"] = document_links
