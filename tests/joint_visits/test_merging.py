@@ -104,6 +104,8 @@ def test_the_office_merges_as_an_event_and_the_offer_becomes_a_joint_visit(
         shown = service.joint_visits.of_task(OFFICE, task_id, target)
         assert shown is not None and shown.joint_visit_id == merged.joint_visit_id
     assert service.joint_visits.of_task(OFFICE, plans.joint_task, plans.shared()[1]) is None
+    # the auditor's raw check and re-run of every draw read past the joint visit's events
+    assert service.auditor.check_log(AUDITOR).ok and service.auditor.verify(AUDITOR).ok
 
 
 def refused(service: Service, work: Callable[[], object], error: type[Exception]) -> str:
