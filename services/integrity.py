@@ -51,6 +51,8 @@ AGGREGATE_NAMES = {
     "TargetDirectory": "抽查对象名录库",
     "InspectorDirectory": "执法检查人员名录库",
     "HolidayArrangements": "节假日安排",
+    "JointVisit": "联合检查（进一次门、查多项事）",
+    "VisitMerged": "联合检查的任务索引",
 }
 
 
