@@ -1,8 +1,9 @@
 """The export of published results as files: XLSX for the office, CSV that Excel opens with its
 Chinese intact (UTF-8 with a byte-order mark), and JSON for other systems.
 
-The same published log gives the same CSV and JSON bytes, and the same workbook cells (its
-document dates are fixed; only the zip entries carry the time of writing).
+The same published log gives the same bytes in every format: the workbook is dated the day the
+last of its tasks was published, and its zip is written again as the documents' are
+(adapters/documents/packaging.py), so no time of writing stays in it.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from datetime import datetime, time
 from enum import StrEnum
 
 from adapters.cli.words import dept
+from adapters.documents.packaging import xlsx_bytes
+from domain.values import CHINA
 from services.result_export import COLUMNS, PublishedTask, document, rows
 
-FIXED = datetime(2000, 1, 1)
-"""The workbook's created and modified times: the file must not depend on when it was made."""
+FIXED = datetime(2000, 1, 1, tzinfo=CHINA)
+"""The date of a workbook of no results: the file must not depend on when it was made."""
+TITLE = "“双随机、一公开”抽查检查结果"
 
 
 class ExportFormat(StrEnum):
@@ -54,10 +58,18 @@ def export_bytes(tasks: list[PublishedTask], kind: ExportFormat) -> bytes:
         writer.writerow([label for _, label in COLUMNS])
         writer.writerows([row[key] for key, _ in COLUMNS] for row in table)
         return out.getvalue().encode("utf-8-sig")
-    return _xlsx(table)
+    return _xlsx(table, dated_of(tasks))
 
 
-def _xlsx(table: list[dict[str, str]]) -> bytes:
+def dated_of(tasks: list[PublishedTask]) -> datetime:
+    """The export's date: the day its last task was published (a fact of the log, not the
+    clock)."""
+    if not tasks:
+        return FIXED
+    return datetime.combine(max(t.published_on for t in tasks), time(), tzinfo=CHINA)
+
+
+def _xlsx(table: list[dict[str, str]], dated: datetime) -> bytes:
     import openpyxl
     from openpyxl.styles import Font
 
@@ -74,9 +86,4 @@ def _xlsx(table: list[dict[str, str]]) -> bytes:
     for n, (key, _) in enumerate(COLUMNS):
         sheet.column_dimensions[openpyxl.utils.get_column_letter(n + 1)].width = widths.get(key, 16)
     sheet.freeze_panes = "A2"
-    workbook.properties.created = FIXED
-    workbook.properties.modified = FIXED
-    workbook.properties.creator = "ssj"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_bytes(workbook, dated, TITLE)
