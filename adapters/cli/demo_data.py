@@ -76,7 +76,13 @@ SURNAMES = "王李张刘陈杨赵黄周吴徐孙"
 GIVEN = ["建国", "海燕", "志强", "丽娟", "晓东", "春梅", "国庆", "玉兰", "文杰", "秀英"]
 
 
+DEPARTMENT_NUMBERS = {"education": 1, "police": 2, "fire": 3, "market": 4}
+"""Each department's digit in its inspectors' certificate numbers (执法证号), so that no two
+departments' inspectors share a number on a 一企一表."""
+
+
 def inspectors(department: str, prefix: str, count: int = 8) -> list[Inspector]:
+    number = DEPARTMENT_NUMBERS[department]
     found = []
     for n in range(count):
         found.append(
@@ -85,7 +91,7 @@ def inspectors(department: str, prefix: str, count: int = 8) -> list[Inspector]:
                 name=SURNAMES[(n + len(prefix)) % len(SURNAMES)]
                 + GIVEN[(n * 3 + len(department)) % len(GIVEN)],
                 department=department,
-                certificate_no=f"13028{len(prefix)}{n + 1:05d}",
+                certificate_no=f"13028{number}{n + 1:05d}",
                 # One certificate has lapsed: that inspector is not in the pool of any draw.
                 certificate_expiry=date(2023, 6, 30) if n == count - 1 else date(2026, 12, 31),
                 phone=f"139{len(department):02d}{n + 1:06d}",
