@@ -21,7 +21,12 @@ from domain.directories import TargetDirectory
 from domain.errors import DomainError
 from services.actors import Actor
 from services.calendars import YearArrangement
+from services.directory_listing import readable_directory, target_directories
+from services.documents import Subject
 from services.errors import ForbiddenError, ServiceError
+from services.inspection_caps import Caps
+from services.inspection_ledger import InspectionLedgers
+from services.result_export import ResultExport
 from tests.services.conftest import DIRECTORY, JointInspection, institutions
 
 NOW = datetime(2023, 11, 21, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -70,6 +75,19 @@ read_statistics            Y    Y    Y    Y     Y    Y     Y      Y      -
 read_history               -    -    -    -     -    -     Y      Y      -
 export_log                 -    -    -    -     -    -     -      Y      -
 verify_log                 -    -    -    -     -    -     -      Y      -
+read_directory             Y    -    -    -     -    -     Y      Y      -
+issue_document             Y    -    Y    -     Y    -     Y      -      -
+issue_plan_document        Y    -    -    -     -    -     Y      -      -
+issue_year_document        -    -    -    -     -    -     Y      -      -
+check_document             Y    Y    Y    Y     Y    Y     Y      Y      Y
+register_item_list         Y    Y    Y    Y     -    -     -      -      -
+read_item_list             Y    Y    Y    Y     Y    Y     Y      Y      Y
+export_results             Y    Y    Y    Y     Y    Y     Y      Y      Y
+read_inspection_ledger     Y    Y    Y    Y     Y    Y     Y      Y      -
+set_inspection_caps        -    -    -    -     -    -     Y      -      -
+grant_cap_exemption        Y    -    -    -     -    -     Y      -      -
+read_joint_visit_offers    -    -    -    -     -    -     Y      Y      -
+merge_visits               -    -    -    -     -    -     Y      -      -
 """
 
 
@@ -115,6 +133,10 @@ def requests(
     task_id, target = joint.task_id, joint.task().record_sheets[0].target
     directory_id = TargetDirectory.id_for(DIRECTORY)
     later = NOW
+    plan_id = joint.task().plan_id
+    issued = service.documents.issue(
+        Actor.office(), "notice", "docx", Subject(task=task_id, target=target), at=later
+    )
     arrangement = YearArrangement(2099, "测试用安排（虚构）", (), (), "f" * 64)
     return {
         "open_target_directory": lambda a: directories.open_target_directory(
@@ -176,6 +198,42 @@ def requests(
         ),
         "export_log": lambda a: list(service.auditor.export(a)),
         "verify_log": lambda a: service.auditor.verify(a),
+        "read_directory": lambda a: (
+            target_directories(directories, a),
+            readable_directory(directories, a, directory_id),
+        ),
+        "issue_document": lambda a: service.documents.issue(
+            a, "notice", "docx", Subject(task=task_id, target=target), at=later
+        ),
+        "issue_plan_document": lambda a: service.documents.issue(
+            a, "plan_tables", "xlsx", Subject(plan=plan_id), at=later
+        ),
+        "issue_year_document": lambda a: service.documents.issue(
+            a, "statistics", "pdf", Subject(year=2023), at=later
+        ),
+        "check_document": lambda a: (
+            service.documents.check(a, issued.record.code, content=issued.content),
+            service.documents.record(a, issued.record.code),
+        ),
+        "register_item_list": lambda a: service.item_catalogues.register(a, [], at=later),
+        "read_item_list": lambda a: (
+            service.item_catalogues.catalogues(a),
+            service.item_catalogues.catalogue(a, "education"),
+        ),
+        "export_results": lambda a: ResultExport(tasks).published(a, 2023),
+        "read_inspection_ledger": lambda a: (
+            InspectionLedgers(service.read_models).ledger(a, target),
+            Caps(tasks).caps(a, 2023),
+        ),
+        "set_inspection_caps": lambda a: Caps(tasks).set_caps(a, 2099, {"police": 2}, 3, at=later),
+        "grant_cap_exemption": lambda a: Caps(tasks).grant_exemption(
+            a, target, 2023, "complaint", "群众投诉（测试）", task_id=task_id, at=later
+        ),
+        "read_joint_visit_offers": lambda a: (
+            service.joint_visits.offers(a),
+            service.joint_visits.merged(a),
+        ),
+        "merge_visits": lambda a: service.joint_visits.merge(a, target, [task_id], at=later),
     }
 
 
@@ -207,8 +265,10 @@ def test_every_request_as_every_role_is_permitted_exactly_as_the_table_says(worl
 def test_the_table_names_every_action_of_the_policy() -> None:
     from services.permissions import RULES
 
-    # read_draws shares the register's rule; every other row is an action of the policy
-    assert set(expected()) - {"read_draws"} == {action.value for action in RULES}
+    # read_draws shares the register's rule, and a plan's and a year's documents the rule of
+    # issuing one, with other parties; every other row is an action of the policy
+    extra = {"read_draws", "issue_plan_document", "issue_year_document"}
+    assert set(expected()) - extra == {action.value for action in RULES}
 
 
 def test_a_forbidden_request_names_who_asked_what_and_who_may() -> None:
@@ -222,3 +282,33 @@ def test_a_forbidden_request_names_who_asked_what_and_who_may() -> None:
     assert message.startswith("actor: 双随机办 无权导出事件日志")
     assert "审计" in message
     assert refused.value.field == "actor"
+
+
+def test_the_record_of_a_document_names_its_inspector_to_the_auditor_only(world: Any) -> None:
+    service, joint, _ = world
+    inspector = actors(joint)["insp"]
+    target = joint.task().record_sheets[0].target
+    issued = service.documents.issue(
+        inspector, "record_sheet", "pdf", Subject(task=joint.task_id, target=target), at=NOW
+    )
+    code = issued.record.code
+    assert issued.record.by == str(inspector)
+    assert inspector.inspector is not None
+
+    public = service.documents.record(Actor.public(), code)
+    assert inspector.inspector not in public.by
+    assert public.by == f"police（{inspector.role.label}）"
+    assert service.documents.record(Actor.auditor(), code).by == str(inspector)
+    assert service.documents.rebuild(Actor.auditor(), code).record.by == str(inspector)
+
+
+def test_an_inspector_issues_the_papers_of_the_targets_of_his_group_only(world: Any) -> None:
+    service, joint, _ = world
+    inspector = actors(joint)["insp"]
+    sheets = joint.task().record_sheets
+    others = [s.target for s in sheets if inspector.inspector not in s.inspectors.get("police", ())]
+    assert others, "the fixture's police inspector inspects some targets, not all"
+    with pytest.raises(ForbiddenError):
+        service.documents.issue(
+            inspector, "notice", "docx", Subject(task=joint.task_id, target=others[0]), at=NOW
+        )
