@@ -23,6 +23,9 @@ does. The message says what was expected, so department staff can fix the input 
 | 409    | duplicate_inspector            | inspector_id         | an inspector already in the directory                    |
 | 422    | unknown_target                 | credit_code          | no such target in the directory                          |
 | 404    | unknown_inspector              | inspector_id         | no such inspector in the directory                       |
+| 409    | duplicate_item                 | code                 | an item code already in the department's 抽查事项清单    |
+| 404    | unknown_item                   | code                 | no such item code in the list (to change or withdraw)    |
+| 409    | document_mismatch              | document             | the same inputs made other bytes than the recorded hash  |
 | 409    | calendar_unknown               | at                   | a date in a year the work calendar does not know         |
 | 409    | calendar_year_known            | year                 | a year's arrangement is loaded once                      |
 | 409    | <rule>                         | task_id, target, …   | a broken rule (RuleBrokenError): the table `RULES` below |
@@ -61,6 +64,7 @@ from adapters.calendar import CalendarDataError
 from adapters.http.drawing import DrawSecretMissingError
 from domain import errors as d
 from domain import joint_visit as joint
+from domain.item_catalogue import DuplicateItemError, UnknownItemError
 from services import errors as s
 from services.accounts import (
     AccountDisabledError,
@@ -69,6 +73,7 @@ from services.accounts import (
     SignInFailedError,
     UserExistsError,
 )
+from services.documents import DocumentMismatchError
 from services.group_commit import GroupCommitClosedError
 from services.idempotency import IdempotencyKeyInUseError, IdempotencyKeyReusedError
 
@@ -154,6 +159,11 @@ NAMED: dict[type[Exception], tuple[int, str, str | None]] = {
     d.DuplicateInspectorError: (409, "duplicate_inspector", "inspector_id"),
     d.UnknownTargetError: (422, "unknown_target", "credit_code"),
     d.UnknownInspectorError: (404, "unknown_inspector", "inspector_id"),
+    DuplicateItemError: (409, "duplicate_item", "code"),
+    UnknownItemError: (404, "unknown_item", "code"),
+    # Not the client's fault, but no fault to hide either: the record stands, and the message
+    # names both hashes so the office can have the makers looked at.
+    DocumentMismatchError: (409, "document_mismatch", "document"),
     d.DrawError: (409, "draw_refused", None),
     d.DirectoryError: (409, "directory_refused", None),
     d.CalendarYearKnownError: (409, "calendar_year_known", "year"),

@@ -196,3 +196,21 @@ def test_the_message_names_no_field_twice() -> None:
     answer = describe(domain_errors.InvalidValueError("due", "日期 YYYY-MM-DD", "明天"))
     assert (answer.field, answer.message) == ("due", "应为日期 YYYY-MM-DD（收到 “明天”）")
     assert UUID(NOBODY)
+
+
+def test_the_item_lists_and_documents_refusals_have_their_codes() -> None:
+    from domain.item_catalogue import DuplicateItemError, UnknownItemError
+    from services.documents import DocumentMismatchError
+
+    duplicate = describe(DuplicateItemError("JY-1"))
+    assert (duplicate.status, duplicate.code, duplicate.field) == (409, "duplicate_item", "code")
+    assert duplicate.message == "事项编号 JY-1 已在抽查事项清单中"
+    unknown = describe(UnknownItemError("JY-9"))
+    assert (unknown.status, unknown.code, unknown.field) == (404, "unknown_item", "code")
+    mismatch = describe(DocumentMismatchError("ABCD1234", "a" * 64, "b" * 64))
+    assert (mismatch.status, mismatch.code, mismatch.field) == (
+        409,
+        "document_mismatch",
+        "document",
+    )
+    assert "a" * 64 in mismatch.message and "b" * 64 in mismatch.message
