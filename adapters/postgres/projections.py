@@ -48,7 +48,7 @@ from services.inspection_ledger import (
 )
 from services.ledger import LedgerRow
 from services.log import Logged
-from services.populations import draws_in, rebuilt_population
+from services.populations import UNREADABLE, draws_in, rebuilt_population
 from services.read_models import NAME, as_json, name_key
 from services.register import RegisterEntry
 
@@ -263,7 +263,10 @@ class ReadModelsProjection:
             raise RuntimeError("ReadModelsProjection: the inspection ledger needs the log's mapper")
         for task_id in ids:
             first = next(iter(await self._stored(connection, task_id, 1)), None)
-            headers[task_id] = header_of(mapper.to_domain_event(first)) if first else None
+            try:
+                headers[task_id] = header_of(mapper.to_domain_event(first)) if first else None
+            except UNREADABLE:  # a tampered first row: the task is a fault, not the fold's end
+                headers[task_id] = None
         changed = fold_inspections(stored, batch, headers.get)
         await connection.executemany(
             f"INSERT INTO {self._t(INSPECTIONS)} (credit_code, task_id, place, entry) "

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.ledger import LedgerRow
+from services.populations import UNREADABLE
 from services.read_models import NAME, as_json, name_key
 from services.register import RegisterEntry
 
@@ -364,7 +365,10 @@ class SqliteProjection:
         def header(task_id: UUID) -> Any:
             app = self.log()
             first = next(iter(self._stored(app, task_id, 1)), None)
-            return header_of(app.mapper.to_domain_event(first)) if first else None
+            try:
+                return header_of(app.mapper.to_domain_event(first)) if first else None
+            except UNREADABLE:  # a tampered first row: the task is a fault, not the fold's end
+                return None
 
         self.connection.executemany(
             "INSERT INTO ssj_rm_inspections (credit_code, task_id, place, entry) "
