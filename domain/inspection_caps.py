@@ -8,7 +8,10 @@ When a task commits its seed, the population leaves out (`exclusions`):
 
 - a target whose caps are reached: counting the year's draws made before the commitment that
   contain it, each department of a drawing task counts one draw for itself, and a task (joint or
-  not) counts once towards the total;
+  not) counts once towards the total; tasks whose visits of the target the office merged into
+  one joint visit (进一次门、查多项事, `JointVisit.Merged` logged before the commitment) are one
+  entry through the enterprise's door: once in the total, and once for each department taking
+  part in any of them;
 - a target drawn within the task's exclusion period (`exclusion_days` before the commitment's
   day) by a task sharing one of its departments: the period is the task's own rule about its
   departments' repeated checks; what other departments do is the office's total cap's business;
@@ -226,14 +229,32 @@ class PriorDraw:
     departments: tuple[str, ...]
     drawn_at: datetime
     targets: frozenset[str]
+    joint: Mapping[str, UUID] = field(default_factory=dict, hash=False, compare=False)
+    """Drawn target -> the joint visit its visit was merged into (logged before the commitment)."""
 
-    def as_evidence(self) -> dict[str, Any]:
-        return {
+    def entry(self, code: str) -> str:
+        """What one entry through `code`'s door is: the joint visit it was merged into, or else
+        this task's own visit."""
+        joint = self.joint.get(code)
+        return f"joint:{joint}" if joint is not None else f"task:{self.task_id}"
+
+    def as_evidence(self, code: str | None = None) -> dict[str, Any]:
+        record = {
             "task_id": str(self.task_id),
             "task_name": self.task_name,
             "departments": list(self.departments),
             "drawn_at": self.drawn_at.isoformat(),
         }
+        joint = self.joint.get(code) if code is not None else None
+        if joint is not None:  # absent otherwise: evidence recorded before merges reads the same
+            record["joint_visit_id"] = str(joint)
+        return record
+
+
+def entries(evidence: Iterable[Mapping[str, Any]]) -> int:
+    """How many entries through the door recorded evidence counts: draws merged into one joint
+    visit count once."""
+    return len({str(d.get("joint_visit_id") or d["task_id"]) for d in evidence})
 
 
 CAP_DEPARTMENT = "cap.department"
@@ -263,7 +284,7 @@ class Exclusion:
             "grade": self.grade,
             "reason": self.reason,
             "reason_text": self.reason_text,
-            "evidence": [d.as_evidence() for d in self.evidence],
+            "evidence": [d.as_evidence(self.credit_code) for d in self.evidence],
         }
 
 
@@ -348,11 +369,13 @@ def _capped(
     for department in departments:
         cap = caps.departments.get(department)
         counted = tuple(d for d in with_it if department in d.departments)
-        if cap is not None and len(counted) >= cap:
-            said = f"{REASONS[CAP_DEPARTMENT]}（{department} 本年已抽查 {len(counted)} 次，上限 {cap} 次）"
+        times = len({d.entry(code) for d in counted})
+        if cap is not None and times >= cap:
+            said = f"{REASONS[CAP_DEPARTMENT]}（{department} 本年已抽查 {times} 次，上限 {cap} 次）"
             return CAP_DEPARTMENT, said, counted
-    if caps.total is not None and len(with_it) >= caps.total:
-        said = f"{REASONS[CAP_TOTAL]}（本年已抽查 {len(with_it)} 次，上限 {caps.total} 次）"
+    times = len({d.entry(code) for d in with_it})
+    if caps.total is not None and times >= caps.total:
+        said = f"{REASONS[CAP_TOTAL]}（本年已抽查 {times} 次，上限 {caps.total} 次）"
         return CAP_TOTAL, said, tuple(with_it)
     return None
 
@@ -366,14 +389,14 @@ def justified(record: Mapping[str, Any], days: int | None, caps: Mapping[str, An
         return "未列出计入的抽查"
     if reason == CAP_TOTAL:
         total = caps.get("total")
-        if total is None or len(evidence) < int(total):
-            return f"计入 {len(evidence)} 次，未达总上限 {total}"
+        if total is None or entries(evidence) < int(total):
+            return f"计入 {entries(evidence)} 次，未达总上限 {total}"
         return None
     if reason == CAP_DEPARTMENT:
-        counts: dict[str, int] = {}
-        for d in evidence:
-            for department in d.get("departments", ()):
-                counts[department] = counts.get(department, 0) + 1
+        counts = {
+            department: entries(d for d in evidence if department in d.get("departments", ()))
+            for department in {x for d in evidence for x in d.get("departments", ())}
+        }
         limits = caps.get("departments") or {}
         if any(n >= int(limits[d]) for d, n in counts.items() if d in limits):
             return None

@@ -10,6 +10,7 @@ read model that might lag behind it: the auditor reads the same events to check 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -20,6 +21,7 @@ from eventsourcing.utils import get_topic
 from domain.inspection_caps import (
     NONE,
     Exclusions,
+    Exemption,
     InspectionCaps,
     PriorDraw,
     YearCaps,
@@ -56,14 +58,25 @@ def prior_draws(app: SsjApplication, before: int | None = None) -> Iterator[Prio
 
 
 def logged_draws(app: SsjApplication, before: int | None = None) -> Iterator[tuple[int, PriorDraw]]:
-    topics = (get_topic(Task.TargetsDrawn),)
+    """(position, draw) of every draw before `before`, each with the targets whose visits were
+    merged into a joint visit before `before` (进一次门、查多项事: one entry through the door)."""
+    from domain.joint_visit import JointVisit
+
+    topics = (get_topic(Task.TargetsDrawn), get_topic(JointVisit.Merged))
     headers: dict[UUID, Task] = {}
+    draws: list[tuple[int, PriorDraw]] = []
+    joint: dict[UUID, dict[str, UUID]] = {}
+    """Task -> target -> the joint visit its visit is part of."""
     for row in raw_log(app.recorder, topics=topics):
         if before is not None and row.id >= before:
-            return
+            break
         if not isinstance(row, Notification):
             continue
         e = app.mapper.to_domain_event(row)
+        if isinstance(e, JointVisit.Merged):
+            for merged in e.tasks:
+                joint.setdefault(UUID(str(merged["task_id"])), {})[e.target] = e.originator_id
+            continue
         if not isinstance(e, Task.TargetsDrawn):
             continue
         task = headers.get(e.originator_id)
@@ -71,7 +84,11 @@ def logged_draws(app: SsjApplication, before: int | None = None) -> Iterator[tup
             task = headers[e.originator_id] = app.load(Task, e.originator_id, "抽查任务", 1)
         targets = frozenset(t for ids in e.drawn.values() for t in ids)
         departments = task.definition.departments
-        yield row.id, PriorDraw(e.originator_id, task.name, departments, e.at, targets)
+        draws.append((row.id, PriorDraw(e.originator_id, task.name, departments, e.at, targets)))
+    for position, prior in draws:
+        # A merge always follows both draws it merges: known only once the range is read.
+        merged_here = joint.get(prior.task_id)
+        yield position, replace(prior, joint=merged_here) if merged_here else prior
 
 
 def caps_version_before(app: SsjApplication, year: int, before: int) -> int | None:
@@ -104,6 +121,19 @@ def exclusions_for(
     )
 
 
+@dataclass(frozen=True)
+class CapsChange:
+    """One change of a year's caps, as its history lists them: caps set, or an exemption."""
+
+    version: int
+    at: datetime
+    departments: Mapping[str, int] | None = None
+    """Set caps: department -> cap (None: this change is an exemption)."""
+    total: int | None = None
+    exemption: Exemption | None = None
+    granted_by: str = ""
+
+
 class Caps:
     """The office's commands on the caps, and the lead's or office's exemptions."""
 
@@ -113,6 +143,29 @@ class Caps:
     def caps(self, actor: Actor, year: int) -> YearCaps | None:
         require(actor, Action.READ_INSPECTION_LEDGER)
         return year_caps(self.tasks, year)
+
+    def history(self, actor: Actor, year: int) -> list[CapsChange]:
+        """Every change of the year's caps, oldest first (nothing when none was ever set)."""
+        require(actor, Action.READ_INSPECTION_LEDGER)
+        changes: list[CapsChange] = []
+        for e in self.tasks.repository.event_store.get(InspectionCaps.id_for(year)):
+            if isinstance(e, InspectionCaps.CapsSet):
+                changes.append(CapsChange(e.originator_version, e.at, dict(e.departments), e.total))
+            elif isinstance(e, InspectionCaps.ExemptionGranted):
+                exemption = Exemption(
+                    e.credit_code,
+                    e.department,
+                    e.task_id,
+                    e.reason_kind,
+                    e.reason,
+                    e.originator_version,
+                )
+                changes.append(
+                    CapsChange(
+                        e.originator_version, e.at, exemption=exemption, granted_by=e.granted_by
+                    )
+                )
+        return changes
 
     def _change(self, year: int, command: Any, at: datetime, command_id: UUID | None) -> None:
         self.tasks.guard.admit(at)
@@ -167,3 +220,10 @@ class Caps:
             at,
             command_id,
         )
+
+
+def exclusion_period(app: SsjApplication, actor: Actor, task_id: UUID) -> int | None:
+    """The task's exclusion period in days (its plan's row; None: none), public as part of its
+    draw's rule: what its departments drew that recently is left out of its population."""
+    require(actor, Action.READ_REGISTER)
+    return app.load(Task, task_id, "抽查任务", 1).definition.exclusion_days

@@ -26,6 +26,7 @@ from services.projection import Dispatching
 
 if TYPE_CHECKING:
     from domain.task import Task
+    from services.store import SsjApplication
 
 ORDINALS = 100_000
 """Targets of one draw at most: a row's place is the draw's position × ORDINALS + its ordinal."""
@@ -59,6 +60,14 @@ class Inspection:
     """Department -> result category, as last recorded or corrected."""
     corrected: int = 0
     published_on: date | None = None
+    joint_visit_id: UUID | None = None
+    """The joint visit this task's visit was merged into (进一次门、查多项事), read from the log's
+    index when the ledger is read, never stored in the row: one entry through the door."""
+
+    @property
+    def entry(self) -> str:
+        """What counts once against the caps: the joint visit, or else this task's own visit."""
+        return f"joint:{self.joint_visit_id}" if self.joint_visit_id else f"task:{self.task_id}"
 
     @property
     def departments(self) -> tuple[str, ...]:
@@ -77,6 +86,7 @@ class Inspection:
             "visited_on": self.visited_on.isoformat() if self.visited_on else None,
             "results": [[d, c] for d, c in self.results.items()],
             "published_on": self.published_on.isoformat() if self.published_on else None,
+            "joint_visit_id": str(self.joint_visit_id) if self.joint_visit_id else None,
         }
 
     @classmethod
@@ -97,6 +107,7 @@ class Inspection:
             dict(results.items() if isinstance(results, dict) else map(tuple, results)),
             int(record.get("corrected", 0)),
             date.fromisoformat(published) if published else None,
+            UUID(str(record["joint_visit_id"])) if record.get("joint_visit_id") else None,
         )
 
 
@@ -224,25 +235,57 @@ class EnterpriseLedger:
         return years
 
     def counts(self, year: int) -> tuple[dict[str, int], int]:
-        """(inspections per department, inspections in total) in the year, as the caps count."""
-        per: dict[str, int] = {}
+        """(inspections per department, inspections in total) in the year, as the caps count:
+        the tasks of one joint visit are one entry through the door."""
+        per: dict[str, set[str]] = {}
         rows = self.by_year().get(year, [])
         for row in rows:
             for department in row.departments:
-                per[department] = per.get(department, 0) + 1
-        return per, len(rows)
+                per.setdefault(department, set()).add(row.entry)
+        return {d: len(e) for d, e in per.items()}, len({row.entry for row in rows})
+
+    def visits(self, year: int) -> list[list[Inspection]]:
+        """The year's inspections as entries through the door: a joint visit's tasks together,
+        in the order their first task drew."""
+        found: dict[str, list[Inspection]] = {}
+        for row in self.by_year().get(year, []):
+            found.setdefault(row.entry, []).append(row)
+        return list(found.values())
+
+
+JointOf = Callable[[UUID, str], "UUID | None"]
+"""(task, credit code) -> the joint visit that task's visit of it was merged into."""
+
+
+def joint_visits_in(app: SsjApplication) -> JointOf:
+    """The joint visit index (domain/joint_visit.py `VisitMerged`) as the log holds it."""
+    from domain.joint_visit import VisitMerged
+    from services.errors import NotFoundError
+
+    def joint_of(task_id: UUID, credit_code: str) -> UUID | None:
+        try:
+            index = app.load(VisitMerged, VisitMerged.id_for(task_id, credit_code), "联合检查")
+        except NotFoundError:
+            return None
+        return index.joint_visit_id
+
+    return joint_of
 
 
 class InspectionLedgers:
-    """The enterprise's ledger, as each actor may read it."""
+    """The enterprise's ledger, as each actor may read it; with `joint_of`, the tasks of one
+    joint visit read as one entry through the door."""
 
-    def __init__(self, rows: InspectionRows) -> None:
+    def __init__(self, rows: InspectionRows, joint_of: JointOf | None = None) -> None:
         self.rows = rows
+        self.joint_of = joint_of
 
     def ledger(self, actor: Actor, credit_code: str) -> EnterpriseLedger:
         require(actor, Action.READ_INSPECTION_LEDGER)
         code = credit_code.strip().upper()
         rows = self.rows.inspections(code)
+        if self.joint_of is not None:
+            rows = [replace(r, joint_visit_id=self.joint_of(r.task_id, code)) for r in rows]
         if actor.role not in (Role.OFFICE, Role.AUDITOR, Role.SERVICE):
             # Another task's results are its departments' until published.
             rows = [

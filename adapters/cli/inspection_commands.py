@@ -34,10 +34,14 @@ def _reader(department: str | None) -> Actor:
 @enterprise_app.command("ledger")
 def ledger(code: CodeArg, department: ReaderDeptOption = None) -> None:
     """企业检查台账：该企业历年被各部门、各任务抽查的记录（抽取日期、检查日期、各部门结果、是否公示）。"""
-    from services.inspection_ledger import InspectionLedgers
+    from services.inspection_ledger import InspectionLedgers, joint_visits_in
 
     reader = _reader(department)
-    found = run(lambda: InspectionLedgers(cli.service.read_models).ledger(reader, code))
+    found = run(
+        lambda: InspectionLedgers(
+            cli.service.read_models, joint_visits_in(cli.service.tasks)
+        ).ledger(reader, code)
+    )
     typer.echo(f"企业检查台账 {found.credit_code}：共 {len(found.inspections)} 次抽查")
     for year, rows in found.by_year().items():
         per, total = found.counts(year)

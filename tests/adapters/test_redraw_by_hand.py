@@ -281,6 +281,7 @@ def test_every_recorded_time_and_id_is_plain_json_an_outsider_can_read(log: list
 def capped_log(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
     from adapters.bootstrap import bootstrap, load_settings
     from tests.caps.world import County
+    from tests.caps.world import at as county_at
 
     db = tmp_path_factory.mktemp("redraw-capped") / "ssj.db"
     runner = CliRunner()
@@ -295,7 +296,12 @@ def capped_log(tmp_path_factory: pytest.TempPathFactory) -> list[Event]:
             set(service.tasks.task(OFFICE, first).drawn_targets)
             & set(service.tasks.task(OFFICE, second).drawn_targets)
         )
-        assert len(twice) >= 2, "the two draws share targets: some reach the total cap"
+        assert len(twice) >= 3, "the two draws share targets: some reach the total cap"
+        # 进一次门、查多项事: the office merges their visits of one shared target, which then is
+        # one entry through its door.
+        service.joint_visits.merge(
+            OFFICE, twice[1], [first, second], at=county_at("2025-04-01", "15:00"), by="office_li"
+        )
     finally:
         service.close()
     for args in (
@@ -357,7 +363,13 @@ def caps_as_of(log: list[Event], year: int, version: int) -> Event:
 
 
 def draws_before(log: list[Event], position: int) -> list[Event]:
-    """Every earlier draw: its task, departments, time and drawn ids."""
+    """Every earlier draw: its task, departments, time and drawn ids, and for each drawn id the
+    joint visit the office merged its visit into (before `position`), if any."""
+    merged: dict[tuple[str, str], str] = {}
+    for e in log:
+        if e["aggregate"] == "JointVisit" and e["type"] == "Merged" and e["position"] < position:
+            for task in e["fields"]["tasks"]:
+                merged[(task["task_id"], e["fields"]["target"])] = e["aggregate_id"]
     found = []
     for e in log:
         if e["type"] == "TargetsDrawn" and e["position"] < position:
@@ -369,9 +381,15 @@ def draws_before(log: list[Event], position: int) -> list[Event]:
                     "departments": [definition["lead"], *definition["cooperating"]],
                     "drawn_at": e["fields"]["at"],
                     "ids": {t for ids in e["fields"]["drawn"].values() for t in ids},
+                    "joint": {t: j for (task, t), j in merged.items() if task == e["aggregate_id"]},
                 }
             )
     return found
+
+
+def entries(draws: list[Event], code: str) -> int:
+    """Entries through `code`'s door: the draws of one joint visit count once."""
+    return len({d["joint"].get(code) or d["task_id"] for d in draws})
 
 
 def test_anyone_redraws_a_draw_with_caps_and_exclusions_from_the_exported_log(
@@ -408,7 +426,8 @@ def test_anyone_checks_each_exclusion_against_the_exported_draws_and_caps(
     """The rule of domain/inspection_caps.py, by hand: the year's earlier draws containing the
     target count once per department of the drawing task and once in the total; the exclusion
     period counts draws of a task sharing a department within that many days; an exemption for
-    the target (and year) keeps it in."""
+    the target (and year) keeps it in; the tasks whose visits of the target the office merged
+    into one joint visit before the commitment count once (one entry through the door)."""
     log = capped_log
     [committed] = [e for e in log if e["type"] == "SeedCommitted" and e["fields"]["exclusions"]]
     c = committed["fields"]
@@ -430,6 +449,7 @@ def test_anyone_checks_each_exclusion_against_the_exported_draws_and_caps(
     scope = population(directory, definition["scope"])
     expected: dict[str, str] = {}
     exempted: set[str] = set()
+    merged: set[str] = set()
     for code in sorted(scope):
         with_it = [
             d
@@ -440,11 +460,15 @@ def test_anyone_checks_each_exclusion_against_the_exported_draws_and_caps(
         reason = None
         for department in departments:
             cap = caps["departments"].get(department)
-            if cap is not None and sum(department in d["departments"] for d in with_it) >= cap:
+            counted = [d for d in with_it if department in d["departments"]]
+            if cap is not None and entries(counted, code) >= cap:
                 reason = "cap.department"
                 break
-        if reason is None and caps["total"] is not None and len(with_it) >= caps["total"]:
+        if reason is None and caps["total"] is not None and entries(with_it, code) >= caps["total"]:
             reason = "cap.total"
+        if any(d["joint"].get(code) for d in with_it):
+            assert len(with_it) >= caps["total"] > entries(with_it, code)  # the merge mattered
+            merged.add(code)
         if reason is None and any(
             code in d["ids"]
             and set(d["departments"]) & set(departments)
@@ -463,6 +487,7 @@ def test_anyone_checks_each_exclusion_against_the_exported_draws_and_caps(
     assert {e["credit_code"] for e in c["exempted"]} == exempted
     assert set(expected.values()) == {"cap.total", "exclusion_period"}  # both rules mattered
     assert exempted, "the exempted target stayed in"
+    assert merged and all(expected.get(code) != "cap.total" for code in merged)
     for e in c["exclusions"]:  # every counted draw exists in the export, and came earlier
         for counted in e["evidence"]:
             [match] = [d for d in earlier if d["task_id"] == counted["task_id"]]

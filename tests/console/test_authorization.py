@@ -63,14 +63,22 @@ def E(area: frozenset[AccountKind] | None, *actions: Action) -> Entry:
 
 
 T = "/dept/tasks/{task_id}"
+TASK_KINDS = [kind for kind in KINDS.values() if kind.about in (About.TASK_TARGET, About.TASK)]
 DOCUMENT_PAGES = [
     T
     + ("/targets/{target}" if kind.about is About.TASK_TARGET else "")
     + f"/documents/{slug(kind)}"
-    for kind in KINDS.values()
-    if kind.about in (About.TASK_TARGET, About.TASK)
+    for kind in TASK_KINDS
 ]
 """Each download of a task's document (adapters/http/console/documents.py), by kind."""
+OFFICE_DOCUMENT_PAGES = [p.replace(T, "/office/tasks/{task_id}", 1) for p in DOCUMENT_PAGES]
+"""The same downloads on the office's page of the task (the office issues them too)."""
+PLAN_DOCUMENT_PAGES = [
+    f"/dept/plans/{{plan_id}}/documents/{slug(k)}" for k in KINDS.values() if k.about is About.PLAN
+]
+YEAR_DOCUMENT_PAGES = [
+    f"/office/years/{{year}}/documents/{slug(k)}" for k in KINDS.values() if k.about is About.YEAR
+]
 ROUTES: dict[tuple[str, str], Entry] = {
     # authentication, for everyone
     ("GET", "/"): E(EVERYONE),
@@ -82,6 +90,7 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/dept"): E(DEPT, A.READ_INBOX),
     ("GET", "/dept/inbox"): E(DEPT, A.READ_INBOX),
     ("GET", "/dept/plans"): E(DEPT, A.LIST_TASKS),
+    ("POST", "/dept/plans/import"): E(DEPT, A.REGISTER_PLAN),
     ("GET", T): E(DEPT, A.READ_TASK),
     ("GET", T + "/targets/{target}"): E(DEPT, A.READ_TASK),
     ("GET", T + "/population"): E(DEPT, A.READ_TASK, A.COMMIT_SEED),
@@ -103,6 +112,7 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("POST", T + "/match"): E(DEPT, A.MATCH_GROUPS),
     ("POST", T + "/publish"): E(DEPT, A.PUBLISH),
     ("POST", T + "/close"): E(DEPT, A.CLOSE_TASK),
+    ("POST", T + "/exemptions"): E(DEPT, A.GRANT_CAP_EXEMPTION),
     # the office's pages
     ("GET", "/office"): E(OVERSIGHT, A.LIST_TASKS),
     ("GET", "/office/tasks/{task_id}"): E(OVERSIGHT, A.READ_TASK),
@@ -110,8 +120,11 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/office/statistics"): E(OVERSIGHT, A.READ_STATISTICS),
     ("GET", "/office/visits"): E(OVERSIGHT, A.READ_JOINT_VISIT_OFFERS),
     ("POST", "/office/visits/merge"): E(OVERSIGHT, A.MERGE_VISITS),
+    ("GET", "/office/caps"): E(OVERSIGHT, A.READ_INSPECTION_LEDGER),
+    ("POST", "/office/caps"): E(OVERSIGHT, A.SET_INSPECTION_CAPS),
     # 企业检查台账 (国办发〔2024〕54号): any staff
     ("GET", "/enterprises/{credit_code}"): E(STAFF, A.READ_INSPECTION_LEDGER),
+    ("POST", "/enterprises/{credit_code}/exemptions"): E(STAFF, A.GRANT_CAP_EXEMPTION),
     # the auditor's pages
     ("GET", "/audit"): E(OVERSIGHT, A.LIST_TASKS),
     ("GET", "/audit/tasks/{task_id}"): E(OVERSIGHT, A.READ_TASK, A.READ_HISTORY),
@@ -130,6 +143,9 @@ ROUTES: dict[tuple[str, str], Entry] = {
     ("GET", "/check/{code}"): E(EVERYONE, A.CHECK_DOCUMENT),
     ("POST", "/check/{code}"): E(EVERYONE, A.CHECK_DOCUMENT),
     **{("GET", path): E(DEPT, A.ISSUE_DOCUMENT) for path in DOCUMENT_PAGES},
+    **{("GET", path): E(OVERSIGHT, A.ISSUE_DOCUMENT) for path in OFFICE_DOCUMENT_PAGES},
+    **{("GET", path): E(DEPT, A.ISSUE_DOCUMENT) for path in PLAN_DOCUMENT_PAGES},
+    **{("GET", path): E(OVERSIGHT, A.ISSUE_DOCUMENT) for path in YEAR_DOCUMENT_PAGES},
 }
 
 TASK_PAGES = [
@@ -140,6 +156,7 @@ TASK_PAGES = [
     "/office/tasks/{task_id}",
     "/audit/tasks/{task_id}",
     *DOCUMENT_PAGES,
+    *OFFICE_DOCUMENT_PAGES,
 ]
 """The task-scoped pages compared with the policy (the forms: every POST under /dept/tasks/)."""
 
@@ -286,6 +303,7 @@ FIELDS: dict[str, dict[str, str]] = {
     "/draw": {"beacon": BEACON},
     "/match": {},
     "/publish": {},
+    "/exemptions": {"year": "2023", "reason_kind": "投诉举报", "reason": "12345 热线举报"},
 }
 
 
@@ -294,6 +312,8 @@ def fields_of(matrix: Matrix, path: str) -> dict[str, str]:
     fields = dict(FIELDS[suffix])
     if suffix == "/follow-ups":
         fields["target"] = matrix.target
+    if suffix == "/exemptions":
+        fields["credit_code"] = matrix.target
     return fields
 
 

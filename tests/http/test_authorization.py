@@ -170,6 +170,8 @@ def parties(matrix: Matrix, route: Route, action: Action, actor: Actor) -> Parti
         return Parties.owned_by(actor.department or "")
     if path == "/api/v1/plans":
         return Parties(lead=actor.department)
+    if route.openapi_extra.get("x-ssj-parties") == "plan-lead":
+        return Parties(lead="education")  # the plan's department, as its tasks' lead
     if path.startswith("/api/v1/plans/"):
         return Parties(owner="education")
     if "{department}" in path:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from adapters.http.api.audit import router as audit
 from adapters.http.api.calendar import router as calendar
+from adapters.http.api.caps import router as caps
 from adapters.http.api.directories import router as directories
 from adapters.http.api.documents import router as documents
 from adapters.http.api.enterprises import router as enterprises
@@ -30,6 +31,7 @@ for router in (
     items,
     enterprises,
     visits,
+    caps,
 ):
     api_router.include_router(router)
 

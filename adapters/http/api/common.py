@@ -17,12 +17,18 @@ from services.read_models import DEFAULT_LIMIT, MAX_LIMIT
 T = TypeVar("T")
 
 ACTION = "x-ssj-action"
+PARTIES = "x-ssj-parties"
 
 
-def action(taken: Action) -> dict[str, Any]:
+def action(taken: Action, parties: str | None = None) -> dict[str, Any]:
     """The permission action a route takes, in its OpenAPI operation (the authorization matrix
-    test reads it); a route anyone may call says READ_REGISTER."""
-    return {ACTION: taken.value}
+    test reads it); a route anyone may call says READ_REGISTER. `parties` says whom it acts on
+    where the path does not: "plan-lead", the plan's department as the lead of its tasks (a
+    plan's documents), where other plan routes act on the plan's owner."""
+    declared = {ACTION: taken.value}
+    if parties is not None:
+        declared[PARTIES] = parties
+    return declared
 
 
 class ErrorDetail(BaseModel):

@@ -92,6 +92,33 @@ def issue_task_document(request: Request, task_id: UUID, body: IssueBody, who: W
     return _file(copy)
 
 
+class PlanBody(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"kind": "plan_tables", "format": "xlsx"}]}
+    )
+    kind: str = Field(
+        max_length=40, description="文书种类，如 plan_tables 计划表（部门联合、内部）"
+    )
+    format: str = Field(default="xlsx", max_length=8)
+
+
+@router.post(
+    "/plans/{plan_id}/documents",
+    openapi_extra=action(Action.ISSUE_DOCUMENT, parties="plan-lead"),
+    response_class=Response,
+    responses=FILE_RESPONSES,
+    summary="出具计划的文书（如部门联合、内部抽查工作计划表），返回文件",
+)
+def issue_plan_document(request: Request, plan_id: UUID, body: PlanBody, who: Who) -> Response:
+    """The plan's own department (as the lead of its tasks) or the office."""
+    service = service_of(request)
+    actor = actor_for(request, who)
+    copy = service.documents.issue(
+        actor, body.kind, body.format, Subject(plan=plan_id), at=service.clock.now()
+    )
+    return _file(copy)
+
+
 @router.post(
     "/years/{year}/documents",
     openapi_extra=action(Action.ISSUE_DOCUMENT),

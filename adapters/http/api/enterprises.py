@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from adapters.http.api.common import ERRORS, Reader, action
 from adapters.http.auth import service_of
-from services.inspection_ledger import Inspection, InspectionLedgers
+from services.inspection_ledger import Inspection, InspectionLedgers, joint_visits_in
 from services.permissions import Action
 
 router = APIRouter(prefix="/enterprises", tags=["企业检查台账"], responses=ERRORS)
@@ -40,6 +40,9 @@ class InspectionModel(BaseModel):
     results: dict[str, str] = Field(description="部门 -> 结果类别；未公示的他部门结果不显示")
     corrected: int
     published_on: date | None
+    joint_visit_id: UUID | None = Field(
+        default=None, description="并入的联合检查（进一次门、查多项事）：同一联合检查的各任务计一次"
+    )
 
     @classmethod
     def of(cls, r: Inspection) -> InspectionModel:
@@ -56,6 +59,7 @@ class InspectionModel(BaseModel):
             results=dict(r.results),
             corrected=r.corrected,
             published_on=r.published_on,
+            joint_visit_id=r.joint_visit_id,
         )
 
 
@@ -77,7 +81,10 @@ class LedgerModel(BaseModel):
     summary="企业检查台账：该企业历年的每一次抽查",
 )
 def inspections(request: Request, target: Code, actor: Reader) -> LedgerModel:
-    ledger = InspectionLedgers(service_of(request).read_models).ledger(actor, target)
+    service = service_of(request)
+    ledger = InspectionLedgers(service.read_models, joint_visits_in(service.tasks)).ledger(
+        actor, target
+    )
     years = []
     for year in ledger.by_year():
         per, total = ledger.counts(year)

@@ -19,6 +19,7 @@ from fastapi import APIRouter
 
 from adapters.http.console import (
     audit,
+    caps,
     department,
     department_commands,
     documents,
@@ -26,6 +27,7 @@ from adapters.http.console import (
     items,
     lead,
     office,
+    plan_upload,
     public,
     signin,
     visits,
@@ -39,6 +41,7 @@ for part in (
     department,
     department_commands,
     lead,
+    plan_upload,
     office,
     audit,
     public,
@@ -46,6 +49,7 @@ for part in (
     items,
     enterprises,
     visits,
+    caps,
 ):
     router.include_router(part.router)
 

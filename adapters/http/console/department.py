@@ -182,6 +182,23 @@ def task_context(request: Request, who: Principal, task_id: UUID) -> dict[str, A
         "group_numbers": list(range(task.group_count())) if task.matching else [],
         "answer": task.answers.get(department),
         "filing": task.filings.get(department),
+        **caps_context(reader, writer, task),
+    }
+
+
+def caps_context(reader: Any, writer: Any, task: Any) -> dict[str, Any]:
+    """国办发〔2024〕54号 on the task's page: each drawn target's ledger link, and the lead's
+    exemption form before the commitment (adapters/http/console/caps.py takes it)."""
+    from domain.inspection_caps import ExemptionKind
+    from services.permissions import Action, allows
+    from services.tasks import parties_of
+
+    return {
+        "may_read_ledger": allows(reader, Action.READ_INSPECTION_LEDGER),
+        "may_exempt": task.commitment is None
+        and not task.is_closed
+        and allows(writer, Action.GRANT_CAP_EXEMPTION, parties_of(task)),
+        "exemption_kinds": list(ExemptionKind),
     }
 
 

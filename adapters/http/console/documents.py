@@ -10,15 +10,17 @@ so the copy never leaves the visitor's machine; a SHA-256 typed in or a file upl
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote
 from uuid import UUID
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from adapters.documents.kinds import KINDS, About, Kind
+from adapters.http.console.office import overseer
+from adapters.http.console.signin import home_of
 from adapters.http.console.web import (
     Refusal,
     actor,
@@ -32,8 +34,11 @@ from adapters.http.console.web import (
     to_signin,
 )
 from domain.document import CODE_PATTERN
-from services.actors import Actor
+from services.actors import Actor, Role
 from services.documents import IssuedCopy, Subject
+
+if TYPE_CHECKING:
+    from services.accounts import Principal
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,10 +55,30 @@ def slug(kind: Kind) -> str:
     return kind.code.replace("_", "-")
 
 
-def document_links(task_id: UUID, target: str | None = None) -> list[dict[str, Any]]:
-    """The downloads a task's page (or, with a target, its 一企一表 page) offers."""
-    about = About.TASK_TARGET if target is not None else About.TASK
-    base = f"/dept/tasks/{task_id}" + (f"/targets/{target}" if target is not None else "")
+AREAS = {
+    "dept": "/dept/tasks/{task_id}",
+    "office": "/office/tasks/{task_id}",
+}
+"""Where a task's documents are downloaded: by its departments from their pages, and by the
+office (which may issue them too: Action.ISSUE_DOCUMENT) from its own."""
+PLAN_BASE = "/dept/plans/{plan_id}"
+"""A plan's documents: from the lead department's page of its plans."""
+YEAR_BASE = "/office/years/{year}"
+"""A year's documents (the statistics report): from the office's statistics page."""
+
+
+def document_path(kind: Kind, area: str = "dept") -> str:
+    """The route of a kind's download, its subject's fields as path parameters."""
+    if kind.about is About.TASK_TARGET:
+        return AREAS[area] + f"/targets/{{target}}/documents/{slug(kind)}"
+    if kind.about is About.TASK:
+        return AREAS[area] + f"/documents/{slug(kind)}"
+    if kind.about is About.PLAN:
+        return PLAN_BASE + f"/documents/{slug(kind)}"
+    return YEAR_BASE + f"/documents/{slug(kind)}"
+
+
+def _links(about: About, area: str, **values: object) -> list[dict[str, Any]]:
     return [
         {
             "title": kind.title,
@@ -62,7 +87,7 @@ def document_links(task_id: UUID, target: str | None = None) -> list[dict[str, A
                 {
                     "format": f,
                     "label": FORMAT_LABELS[f],
-                    "href": f"{base}/documents/{slug(kind)}?format={f}",
+                    "href": document_path(kind, area).format(**values) + f"?format={f}",
                 }
                 for f in kind.formats
             ],
@@ -72,12 +97,39 @@ def document_links(task_id: UUID, target: str | None = None) -> list[dict[str, A
     ]
 
 
+def document_links(task_id: UUID, target: str | None = None) -> list[dict[str, Any]]:
+    """The downloads a task's page (or, with a target, its 一企一表 page) offers."""
+    about = About.TASK_TARGET if target is not None else About.TASK
+    return _links(about, "dept", task_id=task_id, target=target)
+
+
+def office_document_links(task_id: UUID, target: str | None = None) -> list[dict[str, Any]]:
+    """The same downloads on the office's page of the task."""
+    about = About.TASK_TARGET if target is not None else About.TASK
+    return _links(about, "office", task_id=task_id, target=target)
+
+
+def plan_document_links(plan_id: UUID) -> list[dict[str, Any]]:
+    """A plan's downloads (its two tables), on the lead department's page of its plans."""
+    return _links(About.PLAN, "dept", plan_id=plan_id)
+
+
+def year_document_links(year: int) -> list[dict[str, Any]]:
+    """A year's downloads (the statistics report), on the office's statistics page."""
+    return _links(About.YEAR, "office", year=year)
+
+
 LINKED_WHERE_THEY_APPLY = frozenset({"joint_record_sheet"})
 """Kinds a page links only where their subject exists: a merged visit's 一企一表 from the
 target's joint-visit part (visits/joint_visit_part.html), not from every target."""
 
 
-environment.globals["document_links"] = document_links
+environment.globals.update(
+    document_links=document_links,
+    office_document_links=office_document_links,
+    plan_document_links=plan_document_links,
+    year_document_links=year_document_links,
+)
 
 
 def _download(copy: IssuedCopy, kind: Kind) -> Response:
@@ -96,16 +148,26 @@ def _download(copy: IssuedCopy, kind: Kind) -> Response:
     )
 
 
-async def _issue(
-    request: Request, kind: Kind, fmt: str, task_id: UUID, target: str | None
-) -> Response:
+def _admitted(request: Request, area: str) -> Principal | Response:
+    """Who asks, in the download's area: a department's staff under /dept, the office (and the
+    auditor, whom the policy then refuses) under /office; anyone else to sign in or home."""
+    if area == "office":
+        return overseer(request, Role.OFFICE)
     who = principal(request)
     if who is None:
         return to_signin(request)
     if who.department is None:
-        return RedirectResponse("/office", status_code=303)
-    issuer = actor(request, who, task_id, write=True)
-    subject = Subject(task=task_id, target=target)
+        return RedirectResponse(home_of(who.roles), status_code=303)
+    return who
+
+
+async def _issue(
+    request: Request, kind: Kind, fmt: str, subject: Subject, area: str = "dept"
+) -> Response:
+    who = _admitted(request, area)
+    if isinstance(who, Response):
+        return who
+    issuer = actor(request, who, subject.task, write=True)
     service = service_of(request)
     at = now(request)
 
@@ -118,29 +180,50 @@ async def _issue(
     return _download(copy, kind)
 
 
-def _register(kind: Kind) -> None:
-    path = f"/dept/tasks/{{task_id}}/documents/{slug(kind)}"
+def _register(kind: Kind, area: str) -> None:
+    """One GET route for the kind in the area, its format a query parameter (the first by
+    default)."""
+    path, name = document_path(kind, area), f"{area}_document_{kind.code}"
+    first = kind.formats[0]
     if kind.about is About.TASK_TARGET:
-        path = f"/dept/tasks/{{task_id}}/targets/{{target}}/documents/{slug(kind)}"
 
         async def of_target(
-            request: Request, task_id: UUID, target: str, format: str = kind.formats[0]
+            request: Request, task_id: UUID, target: str, format: str = first
         ) -> Response:
-            return await _issue(request, kind, format, task_id, target)
+            subject = Subject(task=task_id, target=target.strip().upper())
+            return await _issue(request, kind, format, subject, area)
 
-        router.add_api_route(path, of_target, methods=["GET"], name=f"document_{kind.code}")
+        router.add_api_route(path, of_target, methods=["GET"], name=name)
     elif kind.about is About.TASK:
 
-        async def of_task(
-            request: Request, task_id: UUID, format: str = kind.formats[0]
-        ) -> Response:
-            return await _issue(request, kind, format, task_id, None)
+        async def of_task(request: Request, task_id: UUID, format: str = first) -> Response:
+            return await _issue(request, kind, format, Subject(task=task_id), area)
 
-        router.add_api_route(path, of_task, methods=["GET"], name=f"document_{kind.code}")
+        router.add_api_route(path, of_task, methods=["GET"], name=name)
+    elif kind.about is About.PLAN:
+
+        async def of_plan(request: Request, plan_id: UUID, format: str = first) -> Response:
+            return await _issue(request, kind, format, Subject(plan=plan_id), area)
+
+        router.add_api_route(path, of_plan, methods=["GET"], name=name)
+    else:
+
+        async def of_year(
+            request: Request, year: Annotated[int, Path(ge=2000, le=2100)], format: str = first
+        ) -> Response:
+            return await _issue(request, kind, format, Subject(year=year), area)
+
+        router.add_api_route(path, of_year, methods=["GET"], name=name)
 
 
 for _kind in KINDS.values():
-    _register(_kind)
+    if _kind.about in (About.TASK_TARGET, About.TASK):
+        _register(_kind, "dept")
+        _register(_kind, "office")
+    elif _kind.about is About.PLAN:
+        _register(_kind, "dept")
+    else:
+        _register(_kind, "office")
 
 
 # ---------------------------------------------------------------------------- the public check

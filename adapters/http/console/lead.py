@@ -31,6 +31,7 @@ from adapters.http.console.web import (
     service_of,
 )
 from domain import draw
+from services.directory_listing import target_directories
 from services.permissions import Action, require
 from services.tasks import parties_of
 
@@ -49,11 +50,19 @@ def plans(request: Request) -> Response:
     who = staff(request)
     if isinstance(who, Response):
         return who
+    context = plans_context(request, who)
+    if isinstance(context, Refusal):
+        return refused_page(request, context, who)
+    return page(request, "dept/plans.html", context, who=who)
+
+
+def plans_context(request: Request, who: Principal) -> dict[str, Any] | Refusal:
+    """The plans page's context (the plan import's form shows its errors on the same page)."""
     service = service_of(request)
     reader = actor(request, who)
     views = every_task(request, who)
     if isinstance(views, Refusal):
-        return refused_page(request, views, who)
+        return views
     led = {v.task_id: v for v in views if v.lead == who.department}
     found: dict[UUID, Plan] = {}
     for task_id in led:
@@ -79,9 +88,15 @@ def plans(request: Request) -> Response:
         }
         for plan in sorted(found.values(), key=lambda p: (-p.year, p.title))
     ]
-    return page(
-        request, "dept/plans.html", {"title": "本部门抽查工作计划", "plans": shown}, who=who
-    )
+    directories = attempt(partial(target_directories, service.directories, reader))
+    return {
+        "title": "本部门抽查工作计划",
+        "plans": shown,
+        "directories": [] if isinstance(directories, Refusal) else directories,
+        "import_problems": [],
+        "chosen_directory": "",
+        "document": "",
+    }
 
 
 # ---------------------------------------------------------------------------- the population

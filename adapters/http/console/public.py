@@ -27,6 +27,7 @@ from adapters.http.console.web import (
     service_of,
 )
 from domain import draw
+from services.inspection_caps import exclusion_period
 from services.read_models import MAX_LIMIT
 
 if TYPE_CHECKING:
@@ -149,5 +150,6 @@ def public_draw(request: Request, task_id: UUID) -> Response:
             "ranks": ranks,
             "population_size": len(inputs["population"]),
             "inputs": inputs,
+            "exclusion_days": exclusion_period(service.tasks, reader, task_id),
         },
     )
