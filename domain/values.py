@@ -125,17 +125,35 @@ class FollowUp:
     transferred_to: str = ""
     transfer_reason: str = ""
     outcome: str = ""
+    measure: str = FollowUpMeasure.ORDER_RECTIFICATION.value
+    """The measure ordered on opening (责令改正 with its 整改期限, 行政处罚, 约谈 …); follow-ups
+    opened before measures were named were all 责令限期整改."""
+    transfer_measure: str = ""
+    """How it was handed over: 移送, 抄告 or 反馈日常监管部门; empty when not handed over, or
+    handed over before the measure was named."""
+    closing_measure: str = ""
+    """A further measure taken on closing (行政处罚 after a rectification that failed …)."""
 
     @property
     def is_open(self) -> bool:
         return self.status is FollowUpStatus.OPEN
 
-    def transferred(self, to: str, reason: str) -> FollowUp:
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """Every measure taken, in the order taken."""
+        taken = (self.measure, self.transfer_measure, self.closing_measure)
+        return tuple(m for m in taken if m)
+
+    def transferred(self, to: str, reason: str, measure: str = "") -> FollowUp:
         """抄告 / 移送: handed to another department or the judiciary, no longer open here."""
         return replace(
-            self, status=FollowUpStatus.TRANSFERRED, transferred_to=to, transfer_reason=reason
+            self,
+            status=FollowUpStatus.TRANSFERRED,
+            transferred_to=to,
+            transfer_reason=reason,
+            transfer_measure=measure,
         )
 
-    def closed(self, outcome: str) -> FollowUp:
+    def closed(self, outcome: str, measure: str = "") -> FollowUp:
         """办结, with the result of the rectification (整改结果) as the department found it."""
-        return replace(self, status=FollowUpStatus.CLOSED, outcome=outcome)
+        return replace(self, status=FollowUpStatus.CLOSED, outcome=outcome, closing_measure=measure)

@@ -57,6 +57,11 @@ class LedgerRow:
     def outcome(self) -> str:
         return self.follow_up.outcome
 
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """处置措施: the measure ordered, how it was handed over, a further one on closing."""
+        return self.follow_up.measures
+
     def as_record(self) -> dict[str, Any]:
         """Plain JSON values, for a store that keeps the row as a document."""
         return {
@@ -91,11 +96,11 @@ class FollowUpLedger(Dispatching):
     def when_FollowUpTransferred(self, e: Task.FollowUpTransferred) -> None:
         row = self.rows[(e.originator_id, e.number)]
         self.rows[(e.originator_id, e.number)] = replace(
-            row, follow_up=row.follow_up.transferred(e.to, e.reason)
+            row, follow_up=row.follow_up.transferred(e.to, e.reason, e.measure)
         )
 
     def when_FollowUpClosed(self, e: Task.FollowUpClosed) -> None:
         row = self.rows[(e.originator_id, e.number)]
         self.rows[(e.originator_id, e.number)] = replace(
-            row, follow_up=row.follow_up.closed(e.outcome)
+            row, follow_up=row.follow_up.closed(e.outcome, e.measure)
         )

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeVar
 from uuid import UUID
 
+from domain.values import FollowUpMeasure
 from services.actors import Actor
 from services.permissions import Action
 
@@ -152,14 +153,16 @@ class Fieldwork:
         due: date,
         *,
         at: datetime,
+        measure: str = FollowUpMeasure.ORDER_RECTIFICATION.value,
         command_id: UUID | None = None,
     ) -> int:
+        """`measure`: what is ordered (责令改正 by default, with `due` as its 整改期限)."""
         department = department_of(actor)
         return self._change(
             actor,
             Action.OPEN_FOLLOW_UP,
             task_id,
-            lambda t: t.open_follow_up(department, target, problem, due, at),
+            lambda t: t.open_follow_up(department, target, problem, due, at, measure),
             at,
             command_id,
         )
@@ -173,14 +176,16 @@ class Fieldwork:
         reason: str,
         *,
         at: datetime,
+        measure: str = FollowUpMeasure.TRANSFER.value,
         command_id: UUID | None = None,
     ) -> None:
+        """`measure`: 移送 (by default), 抄告 or 反馈日常监管部门."""
         department = department_of(actor)
         self._change(
             actor,
             Action.TRANSFER_FOLLOW_UP,
             task_id,
-            lambda t: t.transfer_follow_up(department, number, to, reason, at),
+            lambda t: t.transfer_follow_up(department, number, to, reason, at, measure),
             at,
             command_id,
         )
@@ -193,14 +198,16 @@ class Fieldwork:
         outcome: str,
         *,
         at: datetime,
+        measure: str | None = None,
         command_id: UUID | None = None,
     ) -> None:
+        """`measure`: a further one taken on closing (行政处罚 …), if any."""
         department = department_of(actor)
         self._change(
             actor,
             Action.CLOSE_FOLLOW_UP,
             task_id,
-            lambda t: t.close_follow_up(department, number, outcome, at),
+            lambda t: t.close_follow_up(department, number, outcome, at, measure),
             at,
             command_id,
         )

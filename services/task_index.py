@@ -106,11 +106,11 @@ class TaskIndex(Dispatching):
 
     def when_FollowUpTransferred(self, e: Task.FollowUpTransferred) -> None:
         view = self._view(e)
-        view.follow_ups[e.number] = view.follow_ups[e.number].transferred(e.to, e.reason)
+        view.follow_ups[e.number] = view.follow_ups[e.number].transferred(e.to, e.reason, e.measure)
 
     def when_FollowUpClosed(self, e: Task.FollowUpClosed) -> None:
         view = self._view(e)
-        view.follow_ups[e.number] = view.follow_ups[e.number].closed(e.outcome)
+        view.follow_ups[e.number] = view.follow_ups[e.number].closed(e.outcome, e.measure)
 
     def when_Closed(self, e: Task.Closed) -> None:
         self._view(e).closed = True

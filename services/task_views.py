@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from domain.values import FollowUp, FollowUpStatus
+from domain.values import FollowUp, FollowUpMeasure, FollowUpStatus
 
 STAGES = {
     "closed": "已结案",
@@ -244,6 +244,9 @@ def follow_up_record(follow_up: FollowUp) -> dict[str, Any]:
         "transferred_to": follow_up.transferred_to,
         "transfer_reason": follow_up.transfer_reason,
         "outcome": follow_up.outcome,
+        "measure": follow_up.measure,
+        "transfer_measure": follow_up.transfer_measure,
+        "closing_measure": follow_up.closing_measure,
     }
 
 
@@ -259,6 +262,10 @@ def follow_up_of(number: int, record: dict[str, Any]) -> FollowUp:
         record.get("transferred_to", ""),
         record.get("transfer_reason", ""),
         record.get("outcome", ""),
+        # Rows kept before measures were named: every follow-up then was 责令限期整改.
+        record.get("measure", FollowUpMeasure.ORDER_RECTIFICATION.value),
+        record.get("transfer_measure", ""),
+        record.get("closing_measure", ""),
     )
 
 

@@ -26,7 +26,7 @@ from adapters.settings import Settings
 from domain import draw
 from domain.task import Task
 from domain.task_definition import TaskDefinition
-from domain.values import CHINA, Scope
+from domain.values import CHINA, FollowUpMeasure, Scope
 from services.actors import Actor
 from services.log import read_log
 
@@ -249,6 +249,7 @@ def _visits_and_results(service: Service, task_id: UUID, targets: list[str]) -> 
         "迁安市市场监管局",
         "涉及无照经营线索，抄告市场监管部门",
         at=at("2023-12-14", "10:00"),
+        measure=FollowUpMeasure.NOTIFY.value,
     )
     tasks.close_task(EDUCATION, task_id, at=at("2023-12-20", "17:00"))
 

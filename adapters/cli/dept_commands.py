@@ -214,12 +214,24 @@ def dept_follow_up_open(
     department: DeptOption,
     problem: Annotated[str, typer.Option("--problem", help="发现的问题")],
     due: Annotated[str, typer.Option("--due", help="整改期限 YYYY-MM-DD")],
+    measure: Annotated[
+        str,
+        typer.Option(
+            "--measure",
+            help="处置措施：责令改正（默认）、行政处罚、约谈、列入经营异常名录、列入严重违法失信名单",
+        ),
+    ] = "责令改正",
     at: AtOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
 ) -> None:
-    """开启后续处置（责令整改）。"""
+    """开启后续处置（责令改正等处置措施）。"""
     tid, when_, by = _arguments(lambda: (task_id(task), optional_at(at), parse_date(due, "--due")))
-    send(department, lambda c: c.open_follow_up(tid, target, problem, by, when_, timeout=timeout))
+    send(
+        department,
+        lambda c: c.open_follow_up(
+            tid, target, problem, by, when_, measure=measure, timeout=timeout
+        ),
+    )
 
 
 @dept_app.command("follow-up-close")
@@ -228,12 +240,18 @@ def dept_follow_up_close(
     department: DeptOption,
     number: Annotated[int, typer.Option("--number", help="后续处置编号")],
     outcome: Annotated[str, typer.Option("--outcome", help="办结情况")],
+    measure: Annotated[
+        str | None, typer.Option("--measure", help="办结时另行采取的处置措施（如行政处罚），可不填")
+    ] = None,
     at: AtOption = None,
     timeout: TimeoutOption = DEFAULT_TIMEOUT,
 ) -> None:
     """办结后续处置。"""
     tid, when_ = _arguments(lambda: (task_id(task), optional_at(at)))
-    send(department, lambda c: c.close_follow_up(tid, number, outcome, when_, timeout=timeout))
+    send(
+        department,
+        lambda c: c.close_follow_up(tid, number, outcome, when_, measure=measure, timeout=timeout),
+    )
 
 
 # ---------------------------------------------------------------------------- ssj dept listen

@@ -36,8 +36,8 @@ EVENT_LABELS = {
     "ResultCorrected": "更正检查结果",
     "ResultOverdue": "结果录入逾期",
     "ResultsPublished": "公示检查结果",
-    "FollowUpOpened": "责令限期整改",
-    "FollowUpTransferred": "移送处理",
+    "FollowUpOpened": "开启后续处置",
+    "FollowUpTransferred": "移交处理（移送、抄告）",
     "FollowUpClosed": "后续处置办结",
     "Closed": "结案",
 }
@@ -90,10 +90,15 @@ def describe(kind: str, f: dict[str, Any]) -> str:
         "ResultOverdue": lambda: f"{d}：{f['target']}，期限 {f['deadline']}",
         "ResultsPublished": lambda: f"{len(f['entries'])} 个对象",
         "FollowUpOpened": lambda: (
-            f"#{f['number']} {d}：{f['target']} {f['problem']}，整改期限 {f['due']}"
+            f"#{f['number']} {d}：{f['target']} {f['problem']}，"
+            f"{f.get('measure') or '责令改正'}，期限 {f['due']}"
         ),
-        "FollowUpTransferred": lambda: f"#{f['number']} 移送 {f['to']}（{f['reason']}）",
-        "FollowUpClosed": lambda: f"#{f['number']} {f['outcome']}",
+        "FollowUpTransferred": lambda: (
+            f"#{f['number']} {f.get('measure') or '移送、抄告'} {f['to']}（{f['reason']}）"
+        ),
+        "FollowUpClosed": lambda: (
+            f"#{f['number']} {f['outcome']}" + (f"；另行{f['measure']}" if f.get("measure") else "")
+        ),
         "Planned": lambda: f"{f['definition']['name']}",
     }
     detail = details.get(kind)
@@ -209,11 +214,13 @@ def register_entry(entry: RegisterEntry) -> str:
 
 
 def ledger_row(row: LedgerRow) -> str:
-    extra = f"，移送 {row.transferred_to}" if row.transferred_to else ""
+    handed = row.follow_up.transfer_measure or "移送"
+    extra = f"，{handed} {row.transferred_to}" if row.transferred_to else ""
     outcome = f"，{row.outcome}" if row.outcome else ""
     return (
         f"#{row.number} {row.target} {dept(row.department)}：{row.problem}，"
         f"整改期限 {row.due}，{row.status}{extra}{outcome}（{row.task_name}）"
+        f" 处置措施：{'、'.join(row.measures)}"
     )
 
 

@@ -18,6 +18,7 @@ from adapters.cli.context import (
     run,
 )
 from adapters.cli.words import dept, parse_at, parse_date
+from domain.values import FollowUpMeasure
 
 T = TypeVar("T")
 
@@ -336,9 +337,17 @@ def task_follow_up(
     to: Annotated[str | None, typer.Option(help="移送至")] = None,
     reason: str | None = None,
     outcome: str | None = None,
+    measure: Annotated[
+        str | None,
+        typer.Option(
+            help="处置措施：open 时为责令改正（默认）、行政处罚、约谈、列入经营异常名录、"
+            "列入严重违法失信名单；transfer 时为移送（默认）、抄告、反馈日常监管部门；"
+            "close 时可注明另行采取的措施（如行政处罚）"
+        ),
+    ] = None,
     at: AtOption = None,
 ) -> None:
-    """后续处置：open 责令整改 / transfer 移送 / close 办结（由发现问题的部门办理）。"""
+    """后续处置：open 责令改正等 / transfer 移送、抄告 / close 办结（由发现问题的部门办理）。"""
     task_id = _task(task)
 
     def act() -> str:
@@ -351,6 +360,7 @@ def task_follow_up(
                 _need(problem, "--problem"),
                 parse_date(_need(due, "--due"), "--due"),
                 at=parse_at(at),
+                measure=measure or FollowUpMeasure.ORDER_RECTIFICATION.value,
             )
             return f"已开启后续处置 #{n}"
         if action == "transfer":
@@ -361,8 +371,9 @@ def task_follow_up(
                 _need(to, "--to"),
                 _need(reason, "--reason"),
                 at=parse_at(at),
+                measure=measure or FollowUpMeasure.TRANSFER.value,
             )
-            return "已移送"
+            return f"已{FollowUpMeasure.parse(measure or '移送').value}"
         if action == "close":
             tasks.close_follow_up(
                 actor,
@@ -370,6 +381,7 @@ def task_follow_up(
                 int(_need(number, "--number")),
                 _need(outcome, "--outcome"),
                 at=parse_at(at),
+                measure=measure,
             )
             return "已办结"
         raise ValueError(f"action: 应为 open、transfer 或 close（收到“{action}”）")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from adapters.cli.words import dept, when
 from adapters.documents.grid import TEMPLATE, Band, Column, Grid, workbook
 from domain.errors import InvalidValueError
-from domain.values import FollowUpStatus, NoticeMethod, local_day
+from domain.values import FollowUp, FollowUpStatus, NoticeMethod, local_day
 
 if TYPE_CHECKING:
     from adapters.documents.press import Press
@@ -177,7 +177,7 @@ def follow_up_ledger(task: Task, department: str | None = None) -> Grid:
             f.problem,
             dept(f.department),
             f.due.isoformat(),
-            _measure(f.status, f.transfer_reason),
+            measures_cell(f),
             f.status.label,
             f.transferred_to,
             f.outcome,
@@ -208,10 +208,18 @@ def follow_up_ledger(task: Task, department: str | None = None) -> Grid:
     )
 
 
-def _measure(status: FollowUpStatus, reason: str) -> str:
-    if status is FollowUpStatus.TRANSFERRED:
-        return f"抄告、移送：{reason}" if reason else "抄告、移送"
-    return "责令限期整改"
+def measures_cell(follow_up: FollowUp) -> str:
+    """处置措施 as the 台账 writes them, in the order taken: the measure ordered, how it was
+    handed over (with why), a further one on closing."""
+    taken = [follow_up.measure]
+    if follow_up.status is FollowUpStatus.TRANSFERRED:
+        # A transfer recorded before its measure was asked may have been either.
+        handed = follow_up.transfer_measure or "抄告、移送"
+        reason = follow_up.transfer_reason
+        taken.append(f"{handed}：{reason}" if reason else handed)
+    if follow_up.closing_measure:
+        taken.append(follow_up.closing_measure)
+    return "；".join(m for m in taken if m)
 
 
 # ---------------------------------------------------------------------------- 公示表

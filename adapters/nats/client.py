@@ -237,9 +237,12 @@ class DepartmentClient:
         due: date,
         at: datetime | None = None,
         *,
+        measure: str = "责令改正",
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Receipt:
-        command = OpenFollowUp(**self._head(task_id, at), target=target, problem=problem, due=due)
+        command = OpenFollowUp(
+            **self._head(task_id, at), target=target, problem=problem, due=due, measure=measure
+        )
         return await self.send(command, timeout)
 
     async def close_follow_up(
@@ -249,9 +252,12 @@ class DepartmentClient:
         outcome: str,
         at: datetime | None = None,
         *,
+        measure: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> Receipt:
-        command = CloseFollowUp(**self._head(task_id, at), number=number, outcome=outcome)
+        command = CloseFollowUp(
+            **self._head(task_id, at), number=number, outcome=outcome, measure=measure
+        )
         return await self.send(command, timeout)
 
     def _head(self, task_id: UUID, at: datetime | None) -> dict[str, Any]:

@@ -83,11 +83,18 @@ def apply_command(tasks: Tasks, command: Command, at: datetime) -> Any:
                 command.problem,
                 command.due,
                 at=at,
+                measure=command.measure,
                 command_id=command_id,
             )
         case CloseFollowUp():
             tasks.close_follow_up(
-                actor, task_id, command.number, command.outcome, at=at, command_id=command_id
+                actor,
+                task_id,
+                command.number,
+                command.outcome,
+                at=at,
+                measure=command.measure,
+                command_id=command_id,
             )
         case _:
             assert_never(command)

@@ -253,12 +253,21 @@ class OpenFollowUp(CommandBase):
     target: str
     problem: str
     due: date
+    measure: str = Field(
+        default="责令改正",
+        max_length=40,
+        description="the measure ordered (FollowUpMeasure: 责令改正, 行政处罚, 约谈 …); messages "
+        "sent before it was named meant 责令改正",
+    )
 
 
 class CloseFollowUp(CommandBase):
     command: Literal["close_follow_up"]
     number: int
     outcome: str
+    measure: str | None = Field(
+        default=None, max_length=40, description="a further measure taken on closing, if any"
+    )
 
 
 Command = Annotated[

@@ -348,7 +348,7 @@ def run_flow(tmp: Path, env: dict[str, str] | None = None) -> Flow:
     )
     say(
         f"task follow-up {task} transfer --dept fire --number 1 --to 迁安市应急管理局 "
-        "--reason 抄告主管部门 --at 2023-11-21"
+        "--reason 抄告主管部门 --measure 抄告 --at 2023-11-21"
     )
     say(
         f"task follow-up {task} open --dept fire --target {second} --problem 灭火器过期 "
@@ -356,7 +356,7 @@ def run_flow(tmp: Path, env: dict[str, str] | None = None) -> Flow:
     )
     say(
         f"task follow-up {task} close --dept fire --number 2 --outcome 已清理，复查合格 "
-        "--at 2023-12-05"
+        "--measure 行政处罚 --at 2023-12-05"
     )
     flow.outputs["close"] = say(f"task close {task} --dept education --at 2023-12-20T17:00")
     flow.outputs["register"] = say("register")
@@ -416,6 +416,12 @@ def test_the_register_shows_each_departments_result_and_no_inspector(flow: Flow)
     assert not [i for i in inspectors if i in register]
     assert "1390000" not in register and "1380000" not in register  # their phones
     assert "已办结" in flow.outputs["ledger"]
+
+
+def test_the_ledger_names_each_follow_ups_measures_as_the_cli_gave_them(flow: Flow) -> None:
+    transferred, closed = flow.outputs["ledger"].strip().splitlines()[-2:]
+    assert "抄告 迁安市应急管理局" in transferred and "处置措施：责令改正、抄告" in transferred
+    assert "已办结" in closed and "处置措施：责令改正、行政处罚" in closed
 
 
 def test_audit_verify_passes_after_a_cli_run(flow: Flow) -> None:

@@ -45,7 +45,16 @@ def test_the_old_log_exports_the_same_events_in_the_same_order(old: Service) -> 
         # Every field stored then reads the same now; upcasting only adds what was unknown then.
         assert {k: v for k, v in fields.items() if k in before["fields"]} == before["fields"]
         added = set(fields) - set(before["fields"])  # type: ignore[arg-type]
-        assert added <= {"calendar", "department", "awaiting_calendar", "on_site_reason"}
+        assert added <= {
+            "calendar",
+            "department",
+            "awaiting_calendar",
+            "on_site_reason",
+            "measure",
+        }
+        if "measure" in added:  # the follow-ups' measures: opening one then was 责令限期整改
+            expected = "责令改正" if after["type"] == "FollowUpOpened" else ""
+            assert after["type"].startswith("FollowUp") and fields["measure"] == expected
 
 
 def test_the_old_log_verifies_and_its_tasks_load(old: Service) -> None:
@@ -59,6 +68,8 @@ def test_the_old_log_verifies_and_its_tasks_load(old: Service) -> None:
     closed = old.tasks.task(OFFICE, views[0].task_id)
     assert closed.is_closed and len(closed.record_sheets) == 8
     assert {f.status.value for f in closed.follow_ups.values()} == {"closed", "transferred"}
+    # Opened before measures were named: 责令改正; how it was handed over, the log does not say.
+    assert {f.measures for f in closed.follow_ups.values()} == {("责令改正",)}
     dispatched = next(iter(closed.dispatches.values()))
     assert isinstance(dispatched, Task.TaskDispatched) and dispatched.calendar == {}
 

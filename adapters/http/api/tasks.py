@@ -19,6 +19,7 @@ from adapters.http.api.common import ERRORS, Done, Who, action
 from adapters.http.auth import actor_for, service_of
 from adapters.http.commands import AlreadyApplied, CommandBody, CommandDep
 from domain import draw as rule
+from domain.values import FollowUpMeasure
 from services.permissions import Action
 
 router = APIRouter(prefix="/tasks/{task_id}", tags=["任务"], responses=ERRORS)
@@ -459,7 +460,13 @@ class OpenFollowUp(CommandBody):
     )
     target: str = Field(description="检查对象的统一社会信用代码")
     problem: str = Field(min_length=1, max_length=2000)
-    due: date = Field(description="整改期限")
+    due: date = Field(description="整改期限（或所责令措施的办理期限）")
+    measure: str = Field(
+        default=FollowUpMeasure.ORDER_RECTIFICATION.value,
+        max_length=40,
+        description="所责令的处置措施：责令改正（默认）、行政处罚、约谈、列入经营异常名录、"
+        "列入严重违法失信名单",
+    )
 
 
 class FollowUpOpened(BaseModel):
@@ -477,11 +484,19 @@ class Transfer(CommandBody):
     )
     to: str = Field(min_length=1, max_length=200, description="移送至（部门或司法机关）")
     reason: str = Field(min_length=1, max_length=2000)
+    measure: str = Field(
+        default=FollowUpMeasure.TRANSFER.value,
+        max_length=40,
+        description="移交方式：移送（默认）、抄告、反馈日常监管部门",
+    )
 
 
 class CloseFollowUp(CommandBody):
     model_config = _examples({"outcome": "已清理，复查合格", "at": "2023-12-05T09:00:00+08:00"})
     outcome: str = Field(min_length=1, max_length=2000, description="整改结果")
+    measure: str | None = Field(
+        default=None, max_length=40, description="办结时另行采取的处置措施（如行政处罚），可不填"
+    )
 
 
 @router.post(
@@ -489,7 +504,7 @@ class CloseFollowUp(CommandBody):
     openapi_extra=action(Action.OPEN_FOLLOW_UP),
     response_model=FollowUpOpened | AlreadyApplied,
     status_code=201,
-    summary="开启后续处置（责令整改）",
+    summary="开启后续处置（责令改正等处置措施）",
 )
 def open_follow_up(task_id: UUID, body: OpenFollowUp, command: CommandDep) -> Any:
     def apply(command_id: UUID | None, at: Any) -> FollowUpOpened:
@@ -500,6 +515,7 @@ def open_follow_up(task_id: UUID, body: OpenFollowUp, command: CommandDep) -> An
             body.problem,
             body.due,
             at=at,
+            measure=body.measure,
             command_id=command_id,
         )
         return FollowUpOpened(number=number)
@@ -524,6 +540,7 @@ def transfer_follow_up(
             body.to,
             body.reason,
             at=at,
+            measure=body.measure,
             command_id=command_id,
         )
         return Done()
@@ -542,7 +559,13 @@ def close_follow_up(
 ) -> Any:
     def apply(command_id: UUID | None, at: Any) -> Done:
         command.service.tasks.close_follow_up(
-            command.actor(task_id), task_id, number, body.outcome, at=at, command_id=command_id
+            command.actor(task_id),
+            task_id,
+            number,
+            body.outcome,
+            at=at,
+            measure=body.measure,
+            command_id=command_id,
         )
         return Done()
 

@@ -36,6 +36,10 @@ class FollowUpModel(BaseModel):
     transferred_to: str
     transfer_reason: str
     outcome: str
+    measure: str = Field(description="所责令的处置措施（责令改正、行政处罚 …）")
+    transfer_measure: str = Field(description="移交方式：移送、抄告、反馈日常监管部门；未移交为空")
+    closing_measure: str = Field(description="办结时另行采取的处置措施；没有为空")
+    measures: list[str] = Field(description="已采取的处置措施，按采取的先后")
 
     @classmethod
     def of(cls, f: FollowUp) -> FollowUpModel:
@@ -50,6 +54,10 @@ class FollowUpModel(BaseModel):
             transferred_to=f.transferred_to,
             transfer_reason=f.transfer_reason,
             outcome=f.outcome,
+            measure=f.measure,
+            transfer_measure=f.transfer_measure,
+            closing_measure=f.closing_measure,
+            measures=list(f.measures),
         )
 
 
@@ -327,6 +335,10 @@ class LedgerRowModel(BaseModel):
                 "transferred_to": "",
                 "transfer_reason": "",
                 "outcome": "已清理，复查合格",
+                "measure": "责令改正",
+                "transfer_measure": "",
+                "closing_measure": "",
+                "measures": ["责令改正"],
             },
         }
     )

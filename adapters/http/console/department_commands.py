@@ -28,6 +28,7 @@ from adapters.http.console.web import (
     service_of,
 )
 from domain.errors import InvalidValueError
+from domain.values import FollowUpMeasure
 from services.actors import Actor
 
 router = APIRouter(include_in_schema=False)
@@ -240,6 +241,7 @@ async def open_follow_up(request: Request, task_id: UUID) -> Response:
             form.get("problem", ""),
             parse_date(form.get("due", ""), "due"),
             at=now(request),
+            measure=form.get("measure", "") or FollowUpMeasure.ORDER_RECTIFICATION.value,
             command_id=command_id(form),
         ),
         "follow_up",
@@ -259,6 +261,7 @@ async def transfer_follow_up(request: Request, task_id: UUID, number: str) -> Re
             form.get("to", ""),
             form.get("reason", ""),
             at=now(request),
+            measure=form.get("measure", "") or FollowUpMeasure.TRANSFER.value,
             command_id=command_id(form),
         ),
         "transferred",
@@ -277,6 +280,7 @@ async def close_follow_up(request: Request, task_id: UUID, number: str) -> Respo
             parse_int(number, "number"),
             form.get("outcome", ""),
             at=now(request),
+            measure=form.get("measure", "") or None,
             command_id=command_id(form),
         ),
         "follow_up_closed",
