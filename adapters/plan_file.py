@@ -12,6 +12,7 @@ directory = "迁安市校外培训机构名录库"
 scope = { category = "校外培训机构" }
 ratios = { A = "0.03", B = "0.03", C = "0.03", D = "0.03" }
 window = ["2023-11-01", "2023-11-30"]
+exclusion_days = 90        # optional: what its departments drew in the last 90 days is left out
 [[tasks.items.education]]
 code = "JY-1"
 name = "从业人员资质"
@@ -69,6 +70,8 @@ class PlanTask(BaseModel):
     groups: int | None = None
     confirm_days: int = 2
     result_days: int = 3
+    exclusion_days: int | None = None
+    """国办发〔2024〕54号: targets its departments drew within this many days are left out."""
     items: dict[str, list[PlanItem | str]]
     """Per department: items stated inline, or codes ("JY-1") of its 抽查事项清单."""
     notes: str = ""
@@ -100,6 +103,7 @@ class PlanTask(BaseModel):
             groups=self.groups,
             confirm_days=self.confirm_days,
             result_days=self.result_days,
+            exclusion_days=self.exclusion_days,
             notes=self.notes,
         )
 

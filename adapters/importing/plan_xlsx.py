@@ -105,6 +105,9 @@ PLAN_COLUMNS = _columns(
     Column("cooperating", "配合部门", ("协同部门",), required=False),
     Column("initiator", "发起主体/指导单位", ("发起主体", "指导单位"), required=False),
     Column("body", "抽查检查主体", ("检查主体", "实施主体"), required=False),
+    Column(
+        "exclusion", "排除期限（天）", ("近期已检查排除天数", "排除天数", "排除期"), required=False
+    ),
 )
 DEPARTMENT_COLUMNS = _columns(
     Column("name", "部门名称", ("名称", "部门", "中文名称")),
@@ -147,6 +150,7 @@ def _compact(text: str) -> str:
 # ---------------------------------------------------------------------------- one task row
 _DOMAIN_FIELDS = {"name": "name", "lead": "lead", "cooperating": "cooperating", "items": "items"}
 _DOMAIN_FIELDS |= {"ratios": "ratio", "window_end": "window", "window_start": "window"}
+_DOMAIN_FIELDS |= {"exclusion_days": "exclusion"}
 
 
 def _task_row(cells: Mapping[str, object], context: Mapping[str, object]) -> PlanTask:
@@ -176,6 +180,7 @@ def _task_row(cells: Mapping[str, object], context: Mapping[str, object]) -> Pla
     )
     lead_field, lead, cooperating = _departments(plan, text, read)
     items = read("items", lambda t: _items(t, plan, lead, cooperating or [], context["row"], text))
+    exclusion_days = read("exclusion", _days)
     if errors:
         raise _refuse(errors)
     notes = [f"{plan.label} 序号 {text.get('number') or context['row']}"]
@@ -190,6 +195,7 @@ def _task_row(cells: Mapping[str, object], context: Mapping[str, object]) -> Pla
         directed=bool(directed) or bool(ratio and ratio.whole),
         window=window,
         frequency=(ratio.frequency if ratio else None) or "1次/年",
+        exclusion_days=exclusion_days,
         items=items,
         notes="\n".join(notes),
     )
@@ -217,6 +223,18 @@ def _needed(expected: str) -> Any:
         return text
 
     return parse
+
+
+def _days(text: str) -> int | None:
+    """排除期限（天）: 30, 30天 or 30日; empty: no exclusion period."""
+    word = _compact(text).removesuffix("天").removesuffix("日")
+    if not word:
+        return None
+    if word.isdigit() and int(word) >= 1:
+        return int(word)
+    raise CellError(
+        f"应为天数（不小于 1 的整数，如 30 或 30天），留空为不设排除期（收到 {text!r}）"
+    )
 
 
 def _directed(text: str) -> bool:

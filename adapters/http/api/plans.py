@@ -78,6 +78,11 @@ class TaskDefinitionModel(BaseModel):
     groups: int | None = Field(default=None, description="检查组数；不填按每组 5 个对象计算")
     confirm_days: int = Field(default=2, description="配合部门确认期限（工作日）")
     result_days: int = Field(default=3, description="结果录入期限（工作日）")
+    exclusion_days: int | None = Field(
+        default=None,
+        description="排除期限（天，国办发〔2024〕54号）：本任务部门在此期间内已抽查的对象不再抽取；"
+        "不填为不设",
+    )
     notes: str = ""
 
     def to_definition(self, lead: str, catalogue: ItemSource | None = None) -> TaskDefinition:
@@ -98,6 +103,7 @@ class TaskDefinitionModel(BaseModel):
             groups=self.groups,
             confirm_days=self.confirm_days,
             result_days=self.result_days,
+            exclusion_days=self.exclusion_days,
             notes=self.notes,
         )
 
