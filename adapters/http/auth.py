@@ -177,8 +177,9 @@ async def check_csrf(request: Request) -> None:
         return  # no session: nothing a forged request could ride on
     expected = request.session.get(_CSRF)
     given = request.headers.get(CSRF_HEADER)
-    if given is None and _is_form(request):
-        value = (await request.form()).get(CSRF_FIELD)
+    form = await request.form() if given is None and _is_form(request) else None
+    if form is not None:
+        value = form.get(CSRF_FIELD)
         given = value if isinstance(value, str) else None
     if (
         not isinstance(expected, str)
@@ -186,6 +187,8 @@ async def check_csrf(request: Request) -> None:
         or not secrets.compare_digest(expected.encode(), given.encode())
     ):
         logs.event("csrf_refused", method=request.method, path=request.url.path)
+        if form is not None:
+            await form.close()  # a refused upload's spooled file, which no route will close
         raise csrf_failed()
 
 

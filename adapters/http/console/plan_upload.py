@@ -133,12 +133,12 @@ async def import_plan(request: Request) -> Response:
     who = staff(request)
     if isinstance(who, Response):
         return who
-    form = await request.form()
-    upload = form.get("file")
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
     content = b""
-    if isinstance(upload, UploadFile):
-        content = await upload.read(MAX_WORKBOOK + 1)
+    async with request.form() as form:  # closes the uploaded file's spool when read
+        upload = form.get("file")
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        if isinstance(upload, UploadFile):
+            content = await upload.read(MAX_WORKBOOK + 1)
     outcome: Imported | Refusal | list[CellProblem]
     if not content:
         outcome = Refusal(422, "invalid_value", "file", "file: 请选择计划工作簿（.xlsx 文件）")
