@@ -86,6 +86,7 @@ def _prepare(service: Service) -> UUID:
             actor, inspectors(department, prefix), at=at("2023-10-20", "11:00")
         )
     directories.take_leave(POLICE, "GA002", at=at("2023-10-27"))
+    _item_lists(service)
     definition = TaskDefinition(
         name="2023年迁安市校外培训机构跨部门联合抽查",
         lead="education",
@@ -107,6 +108,27 @@ def _prepare(service: Service) -> UUID:
         document="迁双随机办〔2023〕30号",
     )
     return plan.task_ids[0]
+
+
+ITEM_LISTS = Path(__file__).resolve().parents[1] / "demo_data"
+"""items-<department>.csv: the three departments' sample 抽查事项清单, whose codes and names the
+demo's plan items (demo_data.ITEMS) carry."""
+
+
+def _item_lists(service: Service) -> None:
+    """Each department publishes its 抽查事项清单 before the plan, as `ssj items import` would."""
+    from adapters.importing.item_rows import read_item_list
+
+    for department, actor in DEPARTMENTS.items():
+        report = read_item_list(ITEM_LISTS / f"items-{department}.csv")
+        assert report.ok, report.render()  # shipped with ssj: a broken sample is our fault
+        service.item_catalogues.import_items(
+            actor,
+            report.good,
+            title=f"{dept(department)}随机抽查事项清单",
+            reason="按新公布的抽查事项清单更新",
+            at=at("2023-10-20", "12:00"),
+        )
 
 
 def _inspect(service: Service, task_id: UUID, secret: str) -> None:

@@ -38,3 +38,32 @@ def test_the_demo_store_gets_an_account_per_role_and_an_open_task_for_the_lead(
         assert [v.closed for v in listed] == [True, False]
     finally:
         service.close()
+
+
+async def test_the_demo_publishes_the_three_item_lists_its_plan_items_agree_with(
+    tmp_path: Path,
+) -> None:
+    import httpx
+
+    from adapters.cli.demo_data import ITEMS
+    from adapters.http.app import create_app
+
+    db = tmp_path / "ssj.db"
+    assert run_demo(load_settings(db=db), "cd" * 32, db)
+    service = bootstrap(load_settings(db=db))
+    try:
+        lists = {c.department: c for c in service.item_catalogues.catalogues(Actor.public())}
+        assert set(lists) == {"education", "police", "fire"}
+        for department, items in ITEMS.items():
+            listed = {i.code: i.name for i in lists[department].items}
+            # the plan's items are rows of the department's list: the same code, the same name
+            assert {i.code: i.name for i in items}.items() <= listed.items(), department
+        transport = httpx.ASGITransport(app=create_app(service))
+        async with httpx.AsyncClient(transport=transport, base_url="http://ssj.test") as public:
+            page = await public.get("/public/items")
+        assert page.status_code == 200
+        for catalogue in lists.values():
+            for item in catalogue.items:
+                assert item.code in page.text and item.name in page.text
+    finally:
+        service.close()
