@@ -41,6 +41,7 @@ test: lint system-packages
 
 bench: $(STAMP)
 	$(BIN)/python bench/draw.py
+	$(BIN)/python bench/caps.py
 	$(BIN)/python bench/scale.py --events 1000000 --store sqlite --keep $(VENV)/bench-scale
 	command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; }; $(BIN)/python bench/http.py --keep $(VENV)/bench-http
 

@@ -126,7 +126,12 @@ class Service:
     def tasks(self) -> Tasks:
         from services.tasks import Tasks
 
-        return Tasks(self.directories, self.calendars, self.guard, self.env)
+        tasks = Tasks(self.directories, self.calendars, self.guard, self.env)
+        if self.settings.database_url is None and not self.memory:
+            from adapters.sqlite.draw_index import SqliteDrawIndex
+
+            tasks.draw_index = SqliteDrawIndex(self.sqlite_file)  # 54号: a commitment's draws
+        return tasks
 
     @cached_property
     def documents(self) -> Documents:

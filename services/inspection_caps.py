@@ -3,16 +3,29 @@ what a commitment leaves out of its population because of them (domain/inspectio
 
 The caps live in the one log, as the year's `InspectionCaps` aggregate, so that the exclusions a
 commitment records can be checked against the caps as they stood (their version is recorded).
-The earlier draws that count are read from the log itself (every `TargetsDrawn`), never from a
-read model that might lag behind it: the auditor reads the same events to check them.
+The earlier draws that count are read from the log itself, never from a read model that might
+lag behind it: the auditor reads the same events to check them.
+
+Cost. Read naively, a commitment under caps reads and decodes every `TargetsDrawn` (and every
+`JointVisit.Merged`) of the log, and loads each drawing task's first event: its cost grows with
+the whole log (bench/caps.py measures it). Where the store keeps a `DrawIndex` (SQLite: triggers
+on the stored events, adapters/sqlite/draw_index.py, filled in the transaction of each event, so
+it never lags behind the log), the commitment reads only the draws that drew one of its
+population's credit codes since the earliest day that can count (1 January of the commitment's
+year, or the exclusion period's first day if earlier, less a day for the time's written offset),
+and the joint visits of those tasks: what it reads grows with the population's own inspections,
+not with the log. The result is the same as reading every draw, since a draw that drew none of
+the population, or earlier than that day, changes no exclusion. Without an index (PostgreSQL,
+the in-memory store) every draw is read. The auditor (services/exclusion_checks.py) always
+recomputes from the whole log, without the index, as of the commitment's position.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
 from eventsourcing.persistence import Notification
@@ -107,6 +120,59 @@ def caps_version_before(app: SsjApplication, year: int, before: int) -> int | No
     return version
 
 
+class DrawIndex(Protocol):
+    """Where the log's draws of a credit code are, kept by the store in step with the log."""
+
+    def drawn(
+        self, credit_codes: Collection[str], since: date, before: int | None = None
+    ) -> list[int]:
+        """Log positions of the draws that drew any of `credit_codes`, dated `since` or later
+        (by the date their time is written with), in log order."""
+        ...
+
+    def merged(
+        self, task_ids: Collection[UUID], before: int | None = None
+    ) -> dict[UUID, dict[str, UUID]]:
+        """Task -> target -> the joint visit its visit of the target was merged into."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def earliest_day(at: datetime, exclusion_days: int | None) -> date:
+    """The first day a draw may count on for a commitment at `at`, less one: an event's time is
+    written with its own offset, whose date may be a day before China's."""
+    day = local_day(at)
+    first = date(day.year, 1, 1)
+    if exclusion_days:
+        first = min(first, day - timedelta(days=exclusion_days))
+    return first - timedelta(days=1)
+
+
+def indexed_draws(
+    app: SsjApplication, index: DrawIndex, credit_codes: Collection[str], since: date
+) -> list[PriorDraw]:
+    """The draws the index names, read from the log and decoded, with their joint visits."""
+    topic = get_topic(Task.TargetsDrawn)
+    headers: dict[UUID, Task] = {}
+    draws: list[PriorDraw] = []
+    for position in index.drawn(credit_codes, since):
+        rows = app.recorder.select_notifications(start=position, limit=1, topics=(topic,))
+        if not rows or rows[0].id != position:
+            raise ValueError(f"抽取索引指向位置 {position}，日志中该位置不是抽取事件")
+        e = app.mapper.to_domain_event(rows[0])
+        assert isinstance(e, Task.TargetsDrawn)
+        task = headers.get(e.originator_id)
+        if task is None:
+            task = headers[e.originator_id] = app.load(Task, e.originator_id, "抽查任务", 1)
+        targets = frozenset(t for ids in e.drawn.values() for t in ids)
+        draws.append(
+            PriorDraw(e.originator_id, task.name, task.definition.departments, e.at, targets)
+        )
+    joint = index.merged({d.task_id for d in draws})
+    return [replace(d, joint=joint[d.task_id]) if d.task_id in joint else d for d in draws]
+
+
 def exclusions_for(
     app: SsjApplication, task: Task, population: Mapping[str, str], at: datetime
 ) -> Exclusions:
@@ -116,9 +182,14 @@ def exclusions_for(
     days = task.definition.exclusion_days
     if caps is None and days is None:
         return NONE
-    return exclusions(
-        population, task.id, task.definition.departments, at, days, caps, prior_draws(app)
-    )
+    index: DrawIndex | None = getattr(app, "draw_index", None)
+    if index is not None:
+        prior: list[PriorDraw] | Iterator[PriorDraw] = indexed_draws(
+            app, index, population, earliest_day(at, days)
+        )
+    else:
+        prior = prior_draws(app)
+    return exclusions(population, task.id, task.definition.departments, at, days, caps, prior)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from services.clock import TimeGuard
 from services.directories import Directories
 from services.errors import NotFoundError
 from services.group_commit import MAX_BATCH, GroupCommitter
-from services.inspection_caps import exclusions_for
+from services.inspection_caps import DrawIndex, exclusions_for
 from services.permissions import Action, Parties, require
 from services.store import SsjApplication
 from services.task_fieldwork import Fieldwork, department_of
@@ -85,6 +85,9 @@ class Tasks(Fieldwork, SsjApplication):
         self.guard = guard
         self.committer: GroupCommitter[Task] | None = None
         self._leads: dict[UUID, str] = {}
+        self.draw_index: DrawIndex | None = None
+        """Where the log's draws of a credit code are (国办发〔2024〕54号), when the store keeps
+        such an index (services/inspection_caps.py); without one a commitment reads every draw."""
         super().__init__(env, recorder=directories.recorder)
 
     def commit_in_groups(self, max_batch: int = MAX_BATCH) -> GroupCommitter[Task]:
@@ -97,6 +100,8 @@ class Tasks(Fieldwork, SsjApplication):
     def close(self) -> None:
         if self.committer is not None:
             self.committer.close()
+        if self.draw_index is not None:
+            self.draw_index.close()
         super().close()
 
     # ------------------------------------------------------------------ reading
