@@ -127,10 +127,17 @@ class Service:
         from services.tasks import Tasks
 
         tasks = Tasks(self.directories, self.calendars, self.guard, self.env)
-        if self.settings.database_url is None and not self.memory:
+        # 国办发〔2024〕54号: where a commitment finds its population's earlier draws.
+        if self.pg_url is not None:
+            from adapters.postgres.draw_index import PgDrawIndex
+            from adapters.postgres.read_model_schema import EVENTS
+
+            schema = self.settings.database_schema
+            tasks.draw_index = PgDrawIndex(self.pg_url.conninfo(), schema, EVENTS)
+        elif not self.memory:
             from adapters.sqlite.draw_index import SqliteDrawIndex
 
-            tasks.draw_index = SqliteDrawIndex(self.sqlite_file)  # 54号: a commitment's draws
+            tasks.draw_index = SqliteDrawIndex(self.sqlite_file)
         return tasks
 
     @cached_property

@@ -15,8 +15,9 @@ population's credit codes since the earliest day that can count (1 January of th
 year, or the exclusion period's first day if earlier, less a day for the time's written offset),
 and the joint visits of those tasks: what it reads grows with the population's own inspections,
 not with the log. The result is the same as reading every draw, since a draw that drew none of
-the population, or earlier than that day, changes no exclusion. Without an index (PostgreSQL,
-the in-memory store) every draw is read. The auditor (services/exclusion_checks.py) always
+the population, or earlier than that day, changes no exclusion. PostgreSQL keeps the same index
+(adapters/postgres/draw_index.py, made by `ssj db migrate`); without one (the in-memory store, a
+database not migrated since) every draw is read. The auditor (services/exclusion_checks.py) always
 recomputes from the whole log, without the index, as of the commitment's position.
 """
 
@@ -125,9 +126,10 @@ class DrawIndex(Protocol):
 
     def drawn(
         self, credit_codes: Collection[str], since: date, before: int | None = None
-    ) -> list[int]:
+    ) -> list[int] | None:
         """Log positions of the draws that drew any of `credit_codes`, dated `since` or later
-        (by the date their time is written with), in log order."""
+        (by the date their time is written with), in log order; None when this store has no
+        index (yet): then every draw is read."""
         ...
 
     def merged(
@@ -151,12 +153,16 @@ def earliest_day(at: datetime, exclusion_days: int | None) -> date:
 
 def indexed_draws(
     app: SsjApplication, index: DrawIndex, credit_codes: Collection[str], since: date
-) -> list[PriorDraw]:
-    """The draws the index names, read from the log and decoded, with their joint visits."""
+) -> list[PriorDraw] | None:
+    """The draws the index names, read from the log and decoded, with their joint visits (None
+    when the store has no index)."""
+    positions = index.drawn(credit_codes, since)
+    if positions is None:
+        return None
     topic = get_topic(Task.TargetsDrawn)
     headers: dict[UUID, Task] = {}
     draws: list[PriorDraw] = []
-    for position in index.drawn(credit_codes, since):
+    for position in positions:
         rows = app.recorder.select_notifications(start=position, limit=1, topics=(topic,))
         if not rows or rows[0].id != position:
             raise ValueError(f"抽取索引指向位置 {position}，日志中该位置不是抽取事件")
@@ -183,11 +189,10 @@ def exclusions_for(
     if caps is None and days is None:
         return NONE
     index: DrawIndex | None = getattr(app, "draw_index", None)
+    prior: list[PriorDraw] | Iterator[PriorDraw] | None = None
     if index is not None:
-        prior: list[PriorDraw] | Iterator[PriorDraw] = indexed_draws(
-            app, index, population, earliest_day(at, days)
-        )
-    else:
+        prior = indexed_draws(app, index, population, earliest_day(at, days))
+    if prior is None:
         prior = prior_draws(app)
     return exclusions(population, task.id, task.definition.departments, at, days, caps, prior)
 

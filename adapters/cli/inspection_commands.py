@@ -51,8 +51,9 @@ def ledger(code: CodeArg, department: ReaderDeptOption = None) -> None:
             results = "，".join(f"{dept(d)}：{c}" for d, c in row.results.items()) or "—"
             visited = row.visited_on.isoformat() if row.visited_on else "未检查"
             published = f"已公示 {row.published_on}" if row.published_on else "未公示"
+            joint = f"  联合检查 {row.joint_visit_id}（一次入户）" if row.joint_visit_id else ""
             typer.echo(
-                f"  {when(row.drawn_at)} 抽取  {row.task_name}（{row.task_id}）"
+                f"  {when(row.drawn_at)} 抽取  {row.task_name}（{row.task_id}）{joint}"
                 f"  部门 {'、'.join(dept(d) for d in row.departments)}"
                 f"  检查 {visited}  结果 {results}  {published}"
             )

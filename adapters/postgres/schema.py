@@ -16,6 +16,8 @@ What it sets up, and why:
   refuses any checkpoint that is not the chain's link at its position;
 - the read models' tables (read_model_schema.py), so that a database made by `ssj db migrate`
   alone is everything the service uses;
+- the index of draws by credit code (draw_index.py, 国办发〔2024〕54号), filled by a trigger
+  in each insert's transaction, which the service's role may only read;
 - the bus's bookkeeping: `ssj_commands` (each command id applied, written in the same transaction
   as its events), `ssj_receipts` (each command's answer, so a repeat gets the same one), both
   append-only, and `ssj_relay` (the relay's position in the log);
@@ -42,6 +44,7 @@ from psycopg import sql
 from adapters.accounts.pg_schema import ACCOUNT_SQL, account_grants
 from adapters.http.draw_secrets import POSTGRES as DRAW_SECRETS_SQL
 from adapters.http.draw_secrets import postgres_grants as draw_secret_grants
+from adapters.postgres.draw_index import draw_index_grants, draw_index_sql
 from adapters.postgres.read_model_schema import (
     EVENTS,
     READ_MODEL_SEQUENCES,
@@ -327,11 +330,13 @@ def migrate(
                 SEQUENCE_ONLY.format(schema=quoted, sequence=sequence),
                 CHECKPOINTS.format(schema=quoted),
                 APPEND_FUNCTION.format(schema=quoted, events=EVENTS),
+                *(s.format(schema=quoted) for s in draw_index_sql(EVENTS)),
                 *(s.format(schema=quoted) for s in READ_MODEL_SQL),
                 ACCOUNT_SQL.format(schema=quoted),
                 DRAW_SECRETS_SQL.format(schema=quoted),
                 _protect(quoted),
                 _grants(quoted, role),
+                "\n".join(draw_index_grants(quoted, role)),
             ):
                 connection.execute(statement)
             connection.execute(
