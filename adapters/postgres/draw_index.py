@@ -27,7 +27,8 @@ def _rows(source: str, drawn: str, merged: str) -> str:
     """The index rows of the events in `source` (a table with the events' columns)."""
     return f"""
 INSERT INTO {{schema}}.ssj_idx_drawn (credit_code, drawn_on, position)
-SELECT codes.code, left(d.doc -> 'at' ->> '_data_', 10), e.notification_id
+SELECT codes.code, coalesce(left(d.doc -> 'at' ->> '_data_', 10), '9999-12-31'),
+       e.notification_id
 FROM (SELECT * FROM {source} WHERE topic = '{drawn}') AS e
 CROSS JOIN LATERAL (SELECT convert_from(e.state, 'UTF8')::json AS doc) AS d
 CROSS JOIN LATERAL json_each(d.doc -> 'drawn') AS grades(grade, ids)

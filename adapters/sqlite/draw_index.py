@@ -26,6 +26,13 @@ CHUNK = 500
 _STATE = "CAST({row}.state AS TEXT)"
 
 
+def _day(state: str) -> str:
+    """The date the draw's time is written with; a time not written as expected is dated last,
+    so that every commitment still reads the draw (the index may name too much, never too
+    little)."""
+    return f"coalesce(substr(json_extract({state}, '$.at._data_'), 1, 10), '9999-12-31')"
+
+
 def _schema(drawn_topic: str, merged_topic: str) -> str:
     new = _STATE.format(row="NEW")
     return f"""
@@ -43,7 +50,7 @@ CREATE TABLE IF NOT EXISTS ssj_idx_merged (
     PRIMARY KEY (task_id, target, position)
 ) WITHOUT ROWID;
 INSERT OR IGNORE INTO ssj_idx_drawn (credit_code, drawn_on, position)
-    SELECT codes.value, substr(json_extract({_STATE.format(row="e")}, '$.at._data_'), 1, 10), e.rowid
+    SELECT codes.value, {_day(_STATE.format(row="e"))}, e.rowid
     FROM stored_events AS e,
          json_each(json_extract({_STATE.format(row="e")}, '$.drawn')) AS grades,
          json_each(grades.value) AS codes
@@ -57,7 +64,7 @@ CREATE TRIGGER IF NOT EXISTS ssj_idx_drawn_insert AFTER INSERT ON stored_events
 WHEN NEW.topic = '{drawn_topic}' AND json_valid({new})
 BEGIN
     INSERT OR IGNORE INTO ssj_idx_drawn (credit_code, drawn_on, position)
-    SELECT codes.value, substr(json_extract({new}, '$.at._data_'), 1, 10), NEW.rowid
+    SELECT codes.value, {_day(new)}, NEW.rowid
     FROM json_each(json_extract({new}, '$.drawn')) AS grades, json_each(grades.value) AS codes;
 END;
 CREATE TRIGGER IF NOT EXISTS ssj_idx_merged_insert AFTER INSERT ON stored_events
