@@ -154,3 +154,25 @@ def test_the_ledger_shows_the_merged_tasks_as_one_visit(merged: Merged) -> None:
     assert apart.counts(2025)[1] == 2 and len(apart.visits(2025)) == 2
     # Without the log's index (as the read model alone folds it): two inspections.
     assert InspectionLedgers(service.read_models).ledger(OFFICE, merged.merged).counts(2025)[1] == 2
+
+
+async def test_the_enterprises_page_and_the_api_show_one_visit(merged: Merged) -> None:
+    from tests.console.conftest import text_of
+    from tests.http.conftest import World
+
+    world = World.of(merged.county.service)
+    office = await world.user("office_li")
+    try:
+        page = await office.get(f"/enterprises/{merged.merged}")
+        assert page.status_code == 200
+        assert "2025 年：共 1 次" in text_of(page.text)
+        assert page.text.count('data-testid="joint-visit"') == 1
+        assert page.text.count('data-visit="1"') == 2  # both tasks' rows, one visit
+        body = (await office.get(f"/api/v1/enterprises/{merged.merged}/inspections")).json()
+        assert body["years"] == [
+            {"year": 2025, "total": 1, "departments": {"education": 1, "market": 1}}
+        ]
+        joint = {i["joint_visit_id"] for i in body["inspections"]}
+        assert len(joint) == 1 and None not in joint
+    finally:
+        await office.aclose()
