@@ -26,6 +26,7 @@ does. The message says what was expected, so department staff can fix the input 
 | 409    | duplicate_item                 | code                 | an item code already in the department's 抽查事项清单    |
 | 404    | unknown_item                   | code                 | no such item code in the list (to change or withdraw)    |
 | 409    | document_mismatch              | document             | the same inputs made other bytes than the recorded hash  |
+| 503    | font_missing                   | SSJ_FONT_DIR         | no CJK font to typeset a PDF with (fonts-noto-cjk)       |
 | 409    | calendar_unknown               | at                   | a date in a year the work calendar does not know         |
 | 409    | calendar_year_known            | year                 | a year's arrangement is loaded once                      |
 | 409    | <rule>                         | task_id, target, …   | a broken rule (RuleBrokenError): the table `RULES` below |
@@ -61,6 +62,7 @@ from datetime import datetime
 from typing import Any
 
 from adapters.calendar import CalendarDataError
+from adapters.documents.pdf import FontMissingError
 from adapters.http.drawing import DrawSecretMissingError
 from domain import errors as d
 from domain import joint_visit as joint
@@ -164,6 +166,8 @@ NAMED: dict[type[Exception], tuple[int, str, str | None]] = {
     # Not the client's fault, but no fault to hide either: the record stands, and the message
     # names both hashes so the office can have the makers looked at.
     DocumentMismatchError: (409, "document_mismatch", "document"),
+    # The server lacks the CJK font: the operator's to fix; no PDF with boxes is made meanwhile.
+    FontMissingError: (503, "font_missing", "SSJ_FONT_DIR"),
     d.DrawError: (409, "draw_refused", None),
     d.DirectoryError: (409, "directory_refused", None),
     d.CalendarYearKnownError: (409, "calendar_year_known", "year"),

@@ -537,7 +537,7 @@ class Flow:
         self.now("2026-11-12", "16:00")
         edu.send(
             "#open-follow-up",
-            "已开启后续处置（责令限期整改）",
+            "已开启后续处置，处置措施与整改期限已记录",
             "follow-up-opened",
             fill={"#follow-up-problem": PROBLEM, "#follow-up-due": "2026-12-18"},
             select={"#follow-up-target": self.targets[1]},
@@ -546,18 +546,18 @@ class Flow:
         assert fire.page.locator("#follow-up-target option").all_inner_texts() == [self.targets[2]]
         fire.send(
             "#open-follow-up",
-            "已开启后续处置（责令限期整改）",
+            "已开启后续处置，处置措施与整改期限已记录",
             "follow-up-opened",
             fill={"#follow-up-problem": FIRE_PROBLEM, "#follow-up-due": "2026-12-01"},
         )
         opened = fire.text("[data-testid=follow-up]")
-        assert f"#2 {self.targets[2]}" in opened and "整改期限 2026-12-01" in opened
+        assert f"#2 {self.targets[2]}" in opened and "责令改正；期限 2026-12-01" in opened
 
         self.now("2026-11-20", "10:00")
         fire.open(self.task_path, "task-following-up")
         fire.send(
             "#transfer-2",
-            "已移送处理",
+            "已移送（抄告）处理",
             "follow-up-transferred",
             fill={"#to-2": TRANSFERRED_TO, "#transfer-reason-2": "涉及无照经营线索，抄告"},
         )

@@ -378,7 +378,7 @@ async def publish_and_close(world: World, found: list[str]) -> None:
     answer = await fire.submit(
         world.task_path, "transfer-form-2", to="迁安市市场监管局", reason="涉及无照经营线索，抄告"
     )
-    assert "已移送处理" in answer.text, text_of(answer.text)
+    assert "已移送（抄告）处理" in answer.text, text_of(answer.text)
     world.at("2023-12-12", "10:00")
     answer = await edu.submit(
         world.task_path, "close-follow-up-form-1", outcome="已辞退无证人员并补充持证教师，复查合格"

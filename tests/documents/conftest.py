@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,24 +66,9 @@ def demo_log() -> Iterator[Demo]:
     service.close()
 
 
-def pdf_text(content: bytes, tmp_path: Path, name: str = "document") -> str:
-    """The PDF's text as pdftotext reads it, its line breaks and spaces taken out (CJK text is
-    laid out with spaces between glyphs); its first page is kept as PNG beside it."""
-    path = tmp_path / f"{name}.pdf"
-    path.write_bytes(content)
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(path), str(tmp_path / name)],
-        check=True,
-    )
-    text = subprocess.run(
-        ["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True, capture_output=True
-    ).stdout.decode()
-    return re.sub(r"\s+", "", text)
-
-
-def first_page_png(tmp_path: Path, name: str = "document") -> Path:
-    [png] = sorted(tmp_path.glob(f"{name}-*1.png"))
-    return png
+def page_png(tmp_path: Path, name: str = "document") -> Path:
+    """The first page that `pdf_text` kept."""
+    return tmp_path / f"{name}.png"
 
 
 def docx_text(content: bytes) -> str:

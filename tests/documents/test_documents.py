@@ -18,7 +18,8 @@ from domain.errors import InvalidValueError
 from services.actors import Actor
 from services.documents import Documents, Subject
 from services.errors import ForbiddenError
-from tests.documents.conftest import NOW, Demo, docx_text, first_page_png, pdf_text
+from tests.documents.conftest import NOW, Demo, docx_text, page_png
+from tests.pdf_pages import pdf_text
 
 
 def _issued_events(demo_log: Demo) -> list[dict[str, object]]:
@@ -62,7 +63,7 @@ def test_the_notice_prints_the_target_departments_items_and_group_of_the_log(
     assert f"文书核验码：{copy.record.code}" in text
     assert f"/check/{copy.record.code}" in text
     assert "书面送达" in text or "电话告知" in text  # the serving, as recorded
-    assert first_page_png(tmp_path, "notice").stat().st_size > 10_000
+    assert page_png(tmp_path, "notice").stat().st_size > 10_000
 
 
 def test_the_record_sheet_lists_every_item_with_its_finding_and_the_refused_signature(
@@ -86,7 +87,7 @@ def test_the_record_sheet_lists_every_item_with_its_finding_and_the_refused_sign
     assert "检查人员签字" in text
     assert "法定代表人（负责人）签字（盖章）" in text
     assert "拒绝签字" in text and task.visits[target].note in text
-    assert first_page_png(tmp_path, "sheet").exists()
+    assert page_png(tmp_path, "sheet").exists()
 
 
 def test_a_signed_sheet_leaves_the_signature_line_blank(demo_log: Demo, tmp_path: Path) -> None:

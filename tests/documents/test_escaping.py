@@ -11,7 +11,7 @@ import pytest
 from adapters.documents.markup import markup, string
 from adapters.documents.pdf import PdfError, compile_pdf
 from domain.values import CHINA
-from tests.documents.conftest import pdf_text
+from tests.pdf_pages import pdf_text
 
 DATED = datetime(2023, 11, 8, 9, 0, tzinfo=CHINA)
 HOSTILE = [

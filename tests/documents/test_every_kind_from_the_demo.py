@@ -39,7 +39,8 @@ from domain.task_definition import TaskDefinition
 from domain.values import CHINA, Scope
 from services.actors import Actor
 from tests.console.conftest import Visitor, with_accounts
-from tests.documents.conftest import SECRET, docx_text, pdf_text
+from tests.documents.conftest import SECRET, docx_text
+from tests.pdf_pages import pdf_text
 
 NOW = datetime(2024, 1, 8, 9, 0, tzinfo=CHINA)
 FIRE_LEAD = Actor.lead("fire")

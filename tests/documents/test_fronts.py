@@ -16,7 +16,8 @@ from adapters.cli.main import app
 from adapters.http.app import create_app
 from services.actors import Actor
 from tests.console.conftest import Page, Visitor, with_accounts
-from tests.documents.conftest import NOW, Demo, docx_text, pdf_text
+from tests.documents.conftest import NOW, Demo, docx_text
+from tests.pdf_pages import pdf_text
 
 
 # ---------------------------------------------------------------------------- the CLI

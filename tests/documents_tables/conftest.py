@@ -5,11 +5,9 @@ from it; helpers to read the XLSX and PDF copies back."""
 from __future__ import annotations
 
 import io
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from uuid import UUID
 
 import openpyxl
@@ -71,37 +69,3 @@ def table_rows(sheet: Worksheet, first_header: str = "序号") -> tuple[list[str
         header += 1  # a two-row header whose first column spans both rows
     rows = [row for row in values[header + 1 :] if row[0].isdigit()]
     return values[header], rows
-
-
-def pdf_text(content: bytes, tmp_path: Path) -> str:
-    path = tmp_path / "copy.pdf"
-    path.write_bytes(content)
-    done = subprocess.run(
-        ["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True, text=True
-    )
-    return done.stdout
-
-
-def first_page_png(content: bytes, tmp_path: Path, name: str) -> Path:
-    """The first page as PNG, kept under the test's artefacts (tmp_path)."""
-    pdf = tmp_path / f"{name}.pdf"
-    pdf.write_bytes(content)
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-png",
-            "-r",
-            "60",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-singlefile",
-            str(pdf),
-            str(tmp_path / name),
-        ],
-        check=True,
-    )
-    png = tmp_path / f"{name}.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    return png

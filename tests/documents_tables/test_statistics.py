@@ -17,7 +17,8 @@ from adapters.http.app import create_app
 from services.accounts import AccountKind, Accounts
 from services.actors import Actor
 from services.documents import Subject
-from tests.documents_tables.conftest import Demo, first_page_png, pdf_text
+from tests.documents_tables.conftest import Demo
+from tests.pdf_pages import first_page_png, pdf_text
 
 PASSWORD = "demo-password-2023"
 
@@ -60,7 +61,7 @@ def test_the_report_prints_the_figures_and_its_charts_text_in_the_cjk_font(
     demo_log: Demo, tmp_path: Path
 ) -> None:
     copy = demo_log.issue("statistics", "pdf", Subject(year=2023))
-    text = pdf_text(copy.content, tmp_path)
+    text = pdf_text(copy.content, tmp_path, layout=True)
     flat = "".join(text.split())
     for fact in (
         "2023年度“双随机、一公开”抽查工作统计报告",

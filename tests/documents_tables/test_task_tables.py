@@ -12,13 +12,8 @@ from adapters.cli.words import dept, when
 from domain.values import NoticeMethod, local_day
 from services.actors import Actor
 from services.documents import Subject
-from tests.documents_tables.conftest import (
-    Demo,
-    first_page_png,
-    pdf_text,
-    sheet_of,
-    table_rows,
-)
+from tests.documents_tables.conftest import Demo, sheet_of, table_rows
+from tests.pdf_pages import first_page_png, pdf_text
 
 
 def test_the_phone_notice_record_lists_every_notice_as_served(demo_log: Demo) -> None:
@@ -138,7 +133,7 @@ def test_each_table_prints_as_a_pdf_with_the_facts_and_its_check_code(
     task = demo_log.task
     copy = demo_log.issue(kind, "pdf")
     assert copy.content.startswith(b"%PDF")
-    text = pdf_text(copy.content, tmp_path)
+    text = pdf_text(copy.content, tmp_path, layout=True)
     flat = "".join(text.split())
     assert "".join(title.split()) in flat
     assert f"文书核验码：{copy.record.code}" in flat

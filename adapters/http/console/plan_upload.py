@@ -21,7 +21,6 @@ from adapters.cli.plan_import import known_names, vocabulary_of
 from adapters.http.console.department import staff
 from adapters.http.console.lead import plans_context
 from adapters.http.console.web import (
-    DONE,
     Refusal,
     actor,
     attempt,
@@ -39,9 +38,6 @@ if TYPE_CHECKING:
     from services.accounts import Principal
 
 router = APIRouter(include_in_schema=False)
-
-DONE["plan_imported"] = "已按计划工作簿登记抽查工作计划"
-"""What the plans page says after an import (the words are ours: only the key is in the URL)."""
 
 MAX_WORKBOOK = 10 * 1024 * 1024
 """A plan's workbook is a few dozen rows: anything larger is not one."""
