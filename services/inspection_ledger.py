@@ -7,7 +7,7 @@ departments are read once, from the task's Planned event, when its draw is folde
 enterprise's page then reads its rows and nothing else.
 
 Who reads it: every department (to see what others already inspected), the office and the
-auditor. A department sees another task's results only once they are published.
+auditor. A department sees another task's visit and results only once they are published.
 """
 
 from __future__ import annotations
@@ -287,11 +287,13 @@ class InspectionLedgers:
         if self.joint_of is not None:
             rows = [replace(r, joint_visit_id=self.joint_of(r.task_id, code)) for r in rows]
         if actor.role not in (Role.OFFICE, Role.AUDITOR, Role.SERVICE):
-            # Another task's results are its departments' until published.
+            # The draw is public from the moment it is made; what happened at the door (the
+            # visit, the signature, the results and their corrections) is the task's
+            # departments' until they publish it.
             rows = [
                 r
                 if r.published_on is not None or actor.department in r.departments
-                else replace(r, results={})
+                else replace(r, visited_on=None, signed=None, results={}, corrected=0)
                 for r in rows
             ]
         return EnterpriseLedger(code, tuple(rows))

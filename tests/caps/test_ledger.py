@@ -138,3 +138,24 @@ def test_the_old_log_still_loads_folds_its_ledger_and_verifies(tmp_path: Path) -
         assert draw.excluded == ()
     finally:
         service.close()
+
+
+def test_another_department_sees_the_draw_but_not_the_visit_until_published(
+    service: Service,
+) -> None:
+    joint = JointInspection(service).matched().visit().record_results()
+    target = joint.targets[2]  # refused to sign; police found a problem there
+    ledgers = InspectionLedgers(service.read_models)
+
+    [own] = ledgers.ledger(Actor.lead("education"), target).inspections
+    assert (own.visited_on, own.signed) == (date(2023, 11, 9), False)
+    assert own.results["police"] == "发现问题待后续处理"
+
+    [other] = ledgers.ledger(Actor.lead("market"), target).inspections  # in neither task
+    assert other.task_id == joint.task_id and other.drawn_at == own.drawn_at  # the draw is public
+    assert (other.visited_on, other.signed, other.results, other.corrected) == (None, None, {}, 0)
+
+    joint.late_result_and_correction().publish()
+    [published] = ledgers.ledger(Actor.lead("market"), target).inspections
+    assert (published.visited_on, published.signed) == (date(2023, 11, 9), False)
+    assert published.results["police"] == "发现问题待后续处理"
