@@ -34,10 +34,12 @@ doc_app = typer.Typer(
     no_args_is_help=True,
 )
 
-TaskOption = Annotated[str | None, typer.Option("--task", help="任务编号（UUID 或其唯一前缀）")]
-TargetOption = Annotated[str | None, typer.Option("--target", help="检查对象的统一社会信用代码")]
-PlanOption = Annotated[str | None, typer.Option("--plan", help="抽查工作计划编号（UUID）")]
-YearOption = Annotated[int | None, typer.Option("--year", help="年度，如 2023")]
+SUBJECT_OPTIONS = {
+    "task": ("--task", "任务编号（UUID 或其唯一前缀）"),
+    "target": ("--target", "检查对象的统一社会信用代码"),
+    "plan": ("--plan", "抽查工作计划编号（UUID）"),
+    "year": ("--year", "年度，如 2023"),
+}
 OfDeptOption = Annotated[
     str | None, typer.Option("--of-dept", help="只含该部门的（部门代码或名称），如 education")
 ]
@@ -111,10 +113,10 @@ def _register(kind: Kind) -> None:
     )
 
     def command(
-        task: TaskOption = None,
-        target: TargetOption = None,
-        plan: PlanOption = None,
-        year: YearOption = None,
+        task: str | None = None,  # the four subject options: SUBJECT_OPTIONS, below
+        target: str | None = None,
+        plan: str | None = None,
+        year: int | None = None,
         of_dept: OfDeptOption = None,
         fmt: FormatOption = None,
         output: OutputOption = None,
@@ -127,6 +129,12 @@ def _register(kind: Kind) -> None:
             kind, task, target, plan, year, of_dept, fmt, output, department, role, inspector, at
         )
 
+    # Each kind's --help shows only what it is about; the other subject options stay accepted
+    # (and refused by the service, naming the field) but hidden.
+    for name, (flag, words) in SUBJECT_OPTIONS.items():
+        shown = typer.Option(flag, help=words, hidden=name not in kind.about.fields)
+        kind_of_value = int | None if name == "year" else str | None
+        command.__annotations__[name] = Annotated[kind_of_value, shown]
     command.__doc__ = f"出具《{kind.title}》（{'、'.join(kind.formats)}；需 {about}）。"
     doc_app.command(kind.code.replace("_", "-"), help=command.__doc__)(command)
 

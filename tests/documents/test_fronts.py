@@ -159,3 +159,20 @@ async def test_the_api_issues_a_document_and_checks_it(demo_log: Demo) -> None:
         refused = await client.get("/api/v1/documents/rebuild", params={"code": code})
         assert refused.status_code in (401, 403)
     assert load_settings().public_base_url in service.documents.record(Actor.public(), code).url
+
+
+@pytest.mark.parametrize(
+    ("kind", "shown", "hidden"),
+    [
+        ("notice", {"--task", "--target"}, {"--plan", "--year"}),
+        ("grouping", {"--task"}, {"--target", "--plan", "--year"}),
+        ("plan-tables", {"--plan"}, {"--task", "--target", "--year"}),
+        ("statistics", {"--year"}, {"--task", "--target", "--plan"}),
+    ],
+)
+def test_each_kinds_help_offers_what_it_is_about(
+    kind: str, shown: set[str], hidden: set[str]
+) -> None:
+    words = CliRunner().invoke(app, ["doc", kind, "--help"]).output
+    flags = set(re.findall(r"--[a-z-]+", words))
+    assert shown <= flags and not hidden & flags, words
