@@ -57,6 +57,9 @@ def check_exclusions(
     if position is None:
         check("SeedCommitted 在日志中的位置", "存在", "不存在")
         return
+    through = inputs.get("counted_through")
+    if isinstance(through, int) and through < position:
+        position = through + 1  # the log as the commitment read it (see exclusions_for)
     year = local_day(committed.at).year
     version = caps_version_before(app, year, position)
     caps = year_caps(app, year, version) if version is not None else None

@@ -152,11 +152,15 @@ def earliest_day(at: datetime, exclusion_days: int | None) -> date:
 
 
 def indexed_draws(
-    app: SsjApplication, index: DrawIndex, credit_codes: Collection[str], since: date
+    app: SsjApplication,
+    index: DrawIndex,
+    credit_codes: Collection[str],
+    since: date,
+    before: int | None = None,
 ) -> list[PriorDraw] | None:
-    """The draws the index names, read from the log and decoded, with their joint visits (None
-    when the store has no index)."""
-    positions = index.drawn(credit_codes, since)
+    """The draws the index names (logged before `before`), read from the log and decoded, with
+    their joint visits (None when the store has no index)."""
+    positions = index.drawn(credit_codes, since, before)
     if positions is None:
         return None
     topic = get_topic(Task.TargetsDrawn)
@@ -175,7 +179,7 @@ def indexed_draws(
         draws.append(
             PriorDraw(e.originator_id, task.name, task.definition.departments, e.at, targets)
         )
-    joint = index.merged({d.task_id for d in draws})
+    joint = index.merged({d.task_id for d in draws}, before)
     return [replace(d, joint=joint[d.task_id]) if d.task_id in joint else d for d in draws]
 
 
@@ -184,17 +188,33 @@ def exclusions_for(
 ) -> Exclusions:
     """What the task's commitment at `at` leaves out: nothing, without caps for the year and
     without an exclusion period (and then the log is not even read)."""
-    caps = year_caps(app, local_day(at).year)
-    days = task.definition.exclusion_days
+    year, days = local_day(at).year, task.definition.exclusion_days
+    caps, head = caps_and_head(app, year)
     if caps is None and days is None:
         return NONE
+    # Only what the log held at `head` counts, and the commitment says so (counted_through): a
+    # draw logged by another task between this read and the commitment's save is left out by
+    # the rule itself, which the auditor re-runs as of the same position.
+    before = head + 1
     index: DrawIndex | None = getattr(app, "draw_index", None)
     prior: list[PriorDraw] | Iterator[PriorDraw] | None = None
     if index is not None:
-        prior = indexed_draws(app, index, population, earliest_day(at, days))
+        prior = indexed_draws(app, index, population, earliest_day(at, days), before)
     if prior is None:
-        prior = prior_draws(app)
-    return exclusions(population, task.id, task.definition.departments, at, days, caps, prior)
+        prior = prior_draws(app, before)
+    found = exclusions(population, task.id, task.definition.departments, at, days, caps, prior)
+    return replace(found, inputs={**found.inputs, "counted_through": head})
+
+
+def caps_and_head(app: SsjApplication, year: int) -> tuple[YearCaps | None, int]:
+    """The year's caps as the log stands at its head, and that head's position: read again
+    until no change of the caps came between the two reads."""
+    while True:
+        caps = year_caps(app, year)
+        head = app.recorder.max_notification_id() or 0
+        again = year_caps(app, year)
+        if (caps and caps.version) == (again and again.version):
+            return caps, head
 
 
 @dataclass(frozen=True)

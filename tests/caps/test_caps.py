@@ -14,6 +14,7 @@ from domain.inspection_caps import CAP_DEPARTMENT, CAP_TOTAL, EXCLUSION_PERIOD, 
 from domain.task import Task
 from services.actors import Actor
 from services.errors import ForbiddenError
+from services.exclusion_checks import position_of
 from tests.caps.world import AUDITOR, EDUCATION, OFFICE, SECRET, TARGETS, County, at, code
 
 
@@ -155,6 +156,7 @@ def test_a_draw_leaves_out_the_targets_at_their_departments_cap_and_keeps_the_ex
     assert commitment.exclusion_inputs == {
         "exclusion_days": None,
         "caps": {"year": 2025, "departments": {"education": 1}, "total": None, "version": 3},
+        "counted_through": position_of(service.tasks, commitment) - 1,  # the log before it
     }
     # The draw repeats what it left out, and its strata count the population after exclusions.
     event = drawn_event(service, second)
@@ -285,3 +287,27 @@ def test_the_auditor_reports_a_capped_target_the_commitment_kept_in(county: Coun
     report = service.auditor.verify(AUDITOR)
     assert not report.ok
     assert "应被排除" in str(report.differences[0]) or "caps" in str(report.differences[0])
+
+
+def test_a_draw_logged_while_a_commitment_reads_the_log_is_not_counted_and_the_auditor_agrees(
+    county: County, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = county.service
+    county.caps.set_caps(OFFICE, 2025, {}, 1, at=at("2025-03-01"))
+    first, second = county.plan("education"), county.plan("fire")
+    county.commit(first, "2025-03-03")
+    head = service.tasks.recorder.max_notification_id() or 0
+    county.draw(first, "2025-03-03")  # every target: each reaches the total cap of 1
+
+    # The second commitment read the log's head just before that draw was logged (a race
+    # between two processes): the rule counts what the log held there, and records it.
+    monkeypatch.setattr(service.tasks.recorder, "max_notification_id", lambda: head)
+    county.commit(second, "2025-03-04", lead="fire")
+    monkeypatch.undo()
+
+    recorded = committed(service, second)
+    assert recorded.exclusions == []
+    assert recorded.exclusion_inputs is not None
+    assert recorded.exclusion_inputs["counted_through"] == head
+    county.draw(second, "2025-03-04", lead="fire")
+    assert service.auditor.verify(AUDITOR).ok  # re-run as of the position the commitment read
