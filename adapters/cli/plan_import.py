@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 
 from adapters.cli.context import cli, run
-from adapters.cli.words import DEPARTMENTS, dept, parse_at
+from adapters.cli.words import DEPARTMENTS, dept
 from adapters.importing.plan_cells import Vocabulary
 from adapters.importing.plan_xlsx import PlanWorkbook, read_plan_workbook
 from adapters.plan_file import PlanTask
@@ -141,16 +141,6 @@ def import_plan(
     if check:
         typer.echo("（--check：已校验，未登记）")
         return
-    summary = run(
-        lambda: cli.service.tasks.register_plan(
-            cli.actor(plan.department),
-            plan.year,
-            plan.title,
-            plan.definitions,
-            at=parse_at(at),
-            document=plan.document,
-        )
-    )
-    typer.echo(f"已登记计划「{plan.title}」（{summary.plan_id}）")
-    for task_id, definition in zip(summary.task_ids, plan.definitions, strict=True):
-        typer.echo(f"  任务 {task_id}  {definition.name}")
+    from adapters.cli.task_commands import register_plan_file
+
+    register_plan_file(plan, at)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 from uuid import UUID
 
 import typer
@@ -19,6 +19,9 @@ from adapters.cli.context import (
 )
 from adapters.cli.words import dept, parse_at, parse_date
 from domain.values import FollowUpMeasure
+
+if TYPE_CHECKING:
+    from adapters.plan_file import PlanFile
 
 T = TypeVar("T")
 
@@ -38,7 +41,11 @@ def plan_create(
     """按计划文件登记抽查工作计划及其任务（以计划的发起部门身份）。"""
     from adapters.plan_file import read_plan
 
-    plan = run(lambda: read_plan(file, cli.service.item_catalogues), settle=False)
+    register_plan_file(run(lambda: read_plan(file, cli.service.item_catalogues), settle=False), at)
+
+
+def register_plan_file(plan: PlanFile, at: str | None) -> None:
+    """Register a plan read from a file (TOML or a workbook) as its lead, and list its tasks."""
     summary = run(
         lambda: cli.service.tasks.register_plan(
             cli.actor(plan.department),
