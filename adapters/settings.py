@@ -51,6 +51,14 @@ class Settings(BaseSettings):
         description="SSJ_NATS_URL: the NATS JetStream server (nats://host:4222) of `ssj worker`, "
         "`ssj bus setup` and `ssj dept …`",
     )
+    worker_host: str = Field(
+        default="127.0.0.1",
+        description="SSJ_WORKER_HOST: the address `ssj worker` serves /healthz, /readyz and "
+        "/metrics on",
+    )
+    worker_port: int = Field(
+        default=8081, ge=0, le=65535, description="SSJ_WORKER_PORT: its port (0: any free one)"
+    )
     nats_user: str | None = Field(default=None, description="SSJ_NATS_USER")
     nats_password: str | None = Field(default=None, description="SSJ_NATS_PASSWORD")
     # ------------------------------------------------------------------ the HTTP front (ssj serve)

@@ -13,6 +13,7 @@ the same store as the events: the SQLite file of the embedded default, or Postgr
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -118,6 +119,10 @@ class IdempotencyStore(Protocol):
 class Idempotency:
     def __init__(self, store: IdempotencyStore) -> None:
         self.store = store
+        self._unabandoned: set[tuple[str, str]] = set()
+        """Keys whose `abandon` failed (the store was away): forgotten at the next `begin`, so
+        the client's retry after the outage is not refused as in use for STALE."""
+        self._lock = threading.Lock()
 
     def begin(
         self, principal_name: str, key: str, request_digest: str, *, at: datetime
@@ -126,6 +131,7 @@ class Idempotency:
         first answer, to give again when the request is the same."""
         key = idempotency_key(key)
         at = moment(at)
+        self._abandon_the_left()
         row = self.store.claim(principal_name, key, request_digest, at)
         if row is None:
             return None
@@ -141,8 +147,25 @@ class Idempotency:
         self.store.finish(principal_name, key, status, body)
 
     def abandon(self, principal_name: str, key: str) -> None:
-        """After a failure of the service's own (5xx): the client may try again with the key."""
-        self.store.abandon(principal_name, key)
+        """After a failure of the service's own (5xx): the client may try again with the key.
+        Never raises: the failure is often the store's own, and then the key is forgotten as soon
+        as the store answers again (the next `begin` in this process)."""
+        try:
+            self.store.abandon(principal_name, key)
+        except Exception:
+            with self._lock:
+                self._unabandoned.add((principal_name, idempotency_key(key)))
+
+    def _abandon_the_left(self) -> None:
+        with self._lock:
+            left, self._unabandoned = self._unabandoned, set()
+        for index, (principal_name, key) in enumerate(left):
+            try:
+                self.store.abandon(principal_name, key)
+            except Exception:
+                with self._lock:
+                    self._unabandoned.update(list(left)[index:])
+                raise
 
     def applied(self, command_id: UUID) -> bool:
         """A command id applied before, on the bus or over HTTP: a request refused by the rules

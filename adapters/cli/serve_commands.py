@@ -3,7 +3,9 @@ embedded default, or PostgreSQL when SSJ_DATABASE_URL is set), with uvicorn.
 
 One process serves everything: the embedded default has no workers, so each command's read
 models and dispatch are settled in the same process (adapters/http/commands.py), and the deadline
-watch runs in it every SSJ_DEADLINE_INTERVAL (adapters/http/deadline_timer.py)."""
+watch runs in it every SSJ_DEADLINE_INTERVAL (adapters/http/deadline_timer.py). Its logs are
+JSON lines on standard error, one per request with its request id (adapters/http/logs.py); its
+probes are /healthz and /readyz, its metrics /metrics (adapters/http/health.py)."""
 
 from __future__ import annotations
 
@@ -48,7 +50,15 @@ def serve(
 
     timer = DeadlineTimer(service, settings.deadline_interval.total_seconds()).start()
     try:
-        uvicorn.run(app, host=bind_host, port=bind_port, log_config=None, server_header=False)
+        # uvicorn's access line lacks the request id: the app logs its own (health.Observed).
+        uvicorn.run(
+            app,
+            host=bind_host,
+            port=bind_port,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+        )
     finally:
         timer.stop()
         cli.close()

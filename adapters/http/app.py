@@ -3,9 +3,13 @@
     /api/v1/…   every command and query (adapters/http/api/), JSON, OpenAPI at /openapi.json
     /           the console's pages (adapters/http/console/), /static its files
 
-Around every answer, from the outside in: the security headers (security.py), the request id and
-the one 500 (security.py), the signed session cookie (auth.py); every route is guarded by the
-CSRF check (auth.py); every refusal is worded by the one mapping (errors.py).
+    /healthz, /readyz, /metrics   the probes and Prometheus' metrics (health.py)
+
+Around every answer, from the outside in: the request's id, its metrics and access log line
+(health.py), the security headers (security.py), the public pages' cache, the request id on the
+answer and the one 500 (security.py), the signed session cookie (auth.py); every route is guarded
+by the CSRF check (auth.py, which lets every GET through); every refusal is worded by the one
+mapping (errors.py), the database being away included (503 store_unavailable).
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from adapters import metrics
 from adapters.calendar import CalendarDataError
-from adapters.http import console, logs
+from adapters.http import console, health, logs
 from adapters.http.api import api_router
 from adapters.http.auth import (
     SAME_SITE,
@@ -29,7 +34,13 @@ from adapters.http.auth import (
     check_csrf,
     not_signed_in,
 )
-from adapters.http.errors import HttpProblem, Problem, describe, validation_problem
+from adapters.http.errors import (
+    STORE_DOWN,
+    HttpProblem,
+    Problem,
+    describe,
+    validation_problem,
+)
 from adapters.http.public_cache import PublicCache
 from adapters.http.secret_key import session_secret
 from adapters.http.security import RequestIds, SecurityHeaders
@@ -63,6 +74,7 @@ def create_app(service: Service) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
+    app.include_router(health.router)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=console.STATIC_DIR), name="static")
@@ -81,6 +93,7 @@ def create_app(service: Service) -> FastAPI:
     app.add_middleware(RequestIds)
     app.add_middleware(PublicCache, seconds=service.settings.public_cache_seconds)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(health.Observed)
     return app
 
 
@@ -121,6 +134,8 @@ def _handle_errors(app: FastAPI) -> None:
             # The public was refused: signing in (or a key) may be what is missing.
             error = not_signed_in(f"：{str(error).removeprefix('actor: ')}")
         answer = describe(error, now=service.clock.now())
+        if answer.code == "store_unavailable":
+            metrics.STORE_UNAVAILABLE.inc()
         who = getattr(request.state, "principal", None)
         logs.event(
             "refused",
@@ -156,7 +171,7 @@ def _handle_errors(app: FastAPI) -> None:
         problem = Problem(answer.status, answer.code, answer.field, answer.message, headers)
         return _answer(request, problem)
 
-    for kind in (DomainError, ServiceError, HttpProblem, CalendarDataError):
+    for kind in (DomainError, ServiceError, HttpProblem, CalendarDataError, *STORE_DOWN):
         app.add_exception_handler(kind, refused)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(StarletteHTTPException, http_error)

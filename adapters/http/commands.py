@@ -31,6 +31,7 @@ from fastapi import Depends, Header, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from adapters import metrics
 from adapters.http.auth import actor_for, service_of, who_asks
 from adapters.http.errors import describe
 from domain.errors import DomainError
@@ -154,6 +155,7 @@ class Command:
         """Apply the command once (`apply(command_id, at)` calls the service and gives the
         answer), remember its answer under the key, settle, answer."""
         at = self.at(body)
+        apply = self._timed(apply)
         if self.key is None or self.principal is None:
             answer = apply(None, at)
             settle(self.service)
@@ -185,14 +187,38 @@ class Command:
             idempotency.abandon(name, key)
             raise
         text = answer.model_dump_json()
-        idempotency.finish(name, key, status, text)  # before settling: the command is applied
+        self._finish(name, key, status, text)  # before settling: the command is applied
         settle(self.service)
         return _json(text, status)
 
+    def _finish(self, name: str, key: str, status: int, text: str) -> None:
+        try:
+            self.service.idempotency.finish(name, key, status, text)
+        except BaseException:
+            # The store went away after the command was applied: the key is let go, and the
+            # client's retry meets the applied command id (answered as a replay).
+            self.service.idempotency.abandon(name, key)
+            raise
+
     def _already_applied(self, name: str, key: str, command_id: UUID) -> Response:
         text = AlreadyApplied(command_id=command_id).model_dump_json()
-        self.service.idempotency.finish(name, key, 200, text)
+        self._finish(name, key, 200, text)
         return _json(text, 200, replayed=True)
+
+    def _timed(
+        self, apply: Callable[[UUID | None, datetime], BaseModel]
+    ) -> Callable[[UUID | None, datetime], BaseModel]:
+        """`apply` counted in ssj_command_seconds under its route's name (open_target_directory,
+        draw, …): one series per command, whatever the task."""
+        route = self.request.scope.get("route")
+        name = getattr(route, "name", None) or "unknown"
+        histogram = metrics.COMMAND_SECONDS.labels(name, "http")
+
+        def timed(command_id: UUID | None, at: datetime) -> BaseModel:
+            with histogram.time():
+                return apply(command_id, at)
+
+        return timed
 
     def digest(self, body: CommandBody | None) -> str:
         """What the request says: method, path and body as read (key order, spacing and the

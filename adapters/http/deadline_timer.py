@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
+from adapters import metrics
 from adapters.http import logs
 from adapters.http.commands import settle
 
@@ -43,6 +44,7 @@ class DeadlineTimer:
     def round(self) -> int:
         """One watch, now by the service's clock: how many deadlines it found passed."""
         found = self.service.deadlines.check(self.service.clock.now())
+        metrics.count_deadlines(self.service, found)
         settle(self.service)
         passed = sum(overdue.appended for overdue in found)
         if passed:

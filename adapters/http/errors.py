@@ -46,7 +46,14 @@ does. The message says what was expected, so department staff can fix the input 
 | 409    | idempotency_key_in_use         | Idempotency-Key      | the first request with the key is still being answered   |
 | 503    | concurrent_write               | None                 | another writer kept winning; Retry-After, try again      |
 | 503    | shutting_down                  | None                 | the service is stopping; Retry-After, try again          |
+| 503    | store_unavailable              | None                 | the database does not answer (STORE_DOWN); Retry-After   |
 | 500    | internal                       | None                 | a fault of ours: logged with the request id, no trace    |
+
+The store being away is no fault of ours to hide behind a 500 either: the errors its drivers raise
+when PostgreSQL is stopped, restarting or unreachable (`STORE_DOWN`: what eventsourcing's recorder,
+psycopg and its pool, and asyncpg raise then, as tests/faults/test_store_outage.py finds them) are
+answered 503 `store_unavailable` with Retry-After, so that a client or the proxy tries again. A
+command refused so was not answered: sent again with its Idempotency-Key, it is applied once.
 
 A command id applied before (CommandAlreadyAppliedError, from the bus or an earlier request) is no
 refusal: the command runner answers it as a replay (adapters/http/commands.py).
@@ -60,6 +67,10 @@ from dataclasses import dataclass
 from dataclasses import field as default
 from datetime import datetime
 from typing import Any
+
+import asyncpg
+import psycopg
+from eventsourcing import persistence as es
 
 from adapters.calendar import CalendarDataError
 from adapters.documents.pdf import FontMissingError
@@ -81,6 +92,21 @@ from services.idempotency import IdempotencyKeyInUseError, IdempotencyKeyReusedE
 
 RETRY_SECONDS = 1
 """What Retry-After says after a write conflict or while the service stops."""
+STORE_RETRY_SECONDS = 2
+"""What Retry-After says while the database does not answer: a restart takes seconds."""
+
+STORE_DOWN: tuple[type[BaseException], ...] = (
+    es.OperationalError,  # eventsourcing's recorder, for psycopg's OperationalError
+    es.InterfaceError,  # … and for its InterfaceError (a connection closed under it)
+    psycopg.OperationalError,  # the accounts' and idempotency keys' pool (PoolTimeout too)
+    psycopg.InterfaceError,
+    asyncpg.PostgresConnectionError,  # the read models' connections
+    asyncpg.OperatorInterventionError,  # the server shutting down, or still starting
+    asyncpg.InterfaceError,  # "connection is closed"
+    ConnectionError,  # asyncpg connecting: refused, reset
+)
+"""What the drivers raise when the database is away (not a fault in a query): 503."""
+STORE_UNAVAILABLE = "数据库暂时无法访问，请稍后重试（同一指令请使用同一 Idempotency-Key 重发）"
 
 
 @dataclass(frozen=True)
@@ -198,6 +224,9 @@ def describe(error: BaseException, *, now: datetime | None = None) -> Problem:
     """The answer to a refusal; `now` gives a locked account its Retry-After."""
     if isinstance(error, HttpProblem):
         return error.problem
+    if isinstance(error, STORE_DOWN):
+        retry = {"Retry-After": str(STORE_RETRY_SECONDS)}
+        return Problem(503, "store_unavailable", None, STORE_UNAVAILABLE, retry)
     if isinstance(error, d.RuleBrokenError):
         code, named = _first(RULES, error)
         return Problem(409, code, named, str(error))

@@ -76,7 +76,7 @@ class SecurityHeaders:
 
 
 class RequestIds:
-    """Gives each request an id (X-Request-ID on the answer) and turns an unexpected exception
+    """Puts the request's id on its answer (X-Request-ID) and turns an unexpected exception
     into a 500 that names the id and nothing else."""
 
     def __init__(self, app: ASGIApp) -> None:
@@ -86,8 +86,10 @@ class RequestIds:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = secrets.token_hex(8)
-        scope.setdefault("state", {})["request_id"] = request_id
+        # Observed (health.py), outside, has given it one already; an app without it, its own.
+        state = scope.setdefault("state", {})
+        request_id = state.get("request_id") or secrets.token_hex(8)
+        state["request_id"] = request_id
         started = False
 
         async def with_id(message: Message) -> None:
