@@ -245,7 +245,15 @@ class Observed:
 
 
 def route_of(scope: Scope) -> str:
-    """The route's template, never the path as sent: one series per route."""
-    route = scope.get("route")
-    path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else metrics.UNMATCHED
+    """The route's template, never the path as sent: one series per route. A route of an
+    included router knows only its own part of the path (`/calendar/{year}`); FastAPI keeps the
+    whole (`/api/v1/calendar/{year}`) in the route's context. A mount (the static files) is
+    named by its own path."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    for path in (getattr(context, "path", None), getattr(scope.get("route"), "path", None)):
+        if isinstance(path, str) and path:
+            return path
+    mounted = scope.get("root_path", "")
+    if isinstance(mounted, str) and mounted and mounted != scope.get("app_root_path", ""):
+        return mounted
+    return metrics.UNMATCHED

@@ -49,6 +49,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
+from adapters import metrics
 from adapters.bootstrap import Service
 from adapters.nats.commands import apply_command
 from adapters.nats.deliveries import Delivery, Known, echo, give_up, outgoing, read, repeat
@@ -231,7 +232,8 @@ class Intake:
         """In a worker thread: each command with its id, which the store records with it."""
         for delivery, command in jobs:
             try:
-                answer = apply_command(self.service.tasks, command, command.at or now)
+                with metrics.COMMAND_SECONDS.labels(command.command, "bus").time():
+                    answer = apply_command(self.service.tasks, command, command.at or now)
             except CommandAlreadyAppliedError:
                 delivery.answer(command, "done", duplicate=True)
             except TRY_AGAIN_LATER as error:

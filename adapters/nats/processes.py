@@ -3,7 +3,8 @@
 Each tick lets the dispatch process follow the log and the read models catch up (`settle`), then
 has the deadline watch append ConfirmationOverdue and ResultOverdue as of the clock's moment. The
 relay turns those events into notices and escalations on the bus; nothing is published here.
-Both are idempotent, so a tick run twice, or by two workers, appends nothing more.
+Both are idempotent, so a tick run twice, or by two workers, appends nothing more. Each round
+counts in ssj_deadline_checks_total, and what it appended in ssj_overdue_total by kind.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
+from adapters import metrics
 from adapters.bootstrap import Service
 from services.processes import Overdue
 
@@ -39,7 +41,9 @@ class ProcessWorker:
 
     def _tick(self) -> list[Overdue]:
         self.service.settle()
-        return self.service.deadlines.check(self.clock())
+        found = self.service.deadlines.check(self.clock())
+        metrics.count_deadlines(self.service, found)
+        return found
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():

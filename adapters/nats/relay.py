@@ -33,6 +33,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from eventsourcing.utils import resolve_topic
 from nats.js import JetStreamContext
 
+from adapters import metrics
 from adapters.nats.messages import (
     ESCALATIONS,
     DeptNotice,
@@ -148,6 +149,8 @@ class Relay:
             ):
                 await self._leader.add_listener(EVENTS, self._wake)
                 self._leads = True
+                metrics.RELAY_LEADER.set(1)
+                log.info("relay %s leads", self.name)
                 return True
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self.poll)
@@ -160,6 +163,12 @@ class Relay:
         return self._leads and self._leader is not None and not self._leader.is_closed()
 
     # ------------------------------------------------------------------ work
+    async def head(self) -> int:
+        """The log's last position (its length, positions having no gaps): what the lag is
+        measured against."""
+        value = await self.pool.fetchval(f"SELECT max(notification_id) FROM {self._table(EVENTS)}")
+        return int(value or 0)
+
     async def position(self) -> int:
         value = await self.pool.fetchval(
             f"SELECT position FROM {self._table('ssj_relay')} WHERE name = $1", self.name
@@ -174,6 +183,7 @@ class Relay:
         await self.publish([m for row in rows for m in self.messages_of(row)])
         await self.advance(rows[-1]["notification_id"])
         self.published += len(rows)
+        metrics.RELAY_PUBLISHED.inc(len(rows))
         return len(rows)
 
     async def relay_available(self) -> int:
@@ -195,6 +205,7 @@ class Relay:
                     await self.acked(futures)
                     await self.advance(end)
                     self.published += count
+                    metrics.RELAY_PUBLISHED.inc(count)
                     total += count
                 if not rows:
                     return total
@@ -293,6 +304,7 @@ class Relay:
                 if not self.leading():
                     if self._leads:
                         self._leads = False
+                        metrics.RELAY_LEADER.set(0)
                         log.warning("relay %s lost its lock; waiting to lead again", self.name)
                     if not await self.lead(stop):
                         return
