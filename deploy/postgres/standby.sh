@@ -24,6 +24,10 @@ if [[ ! -s "$PGDATA/PG_VERSION" ]]; then
         echo "standby.sh: 等待主库 $PRIMARY_HOST 就绪" >&2
         sleep 2
     done
+    # A primary restored from a base backup has no slots (pg_basebackup leaves them out).
+    PGPASSFILE="$PASSFILE" psql --host "$PRIMARY_HOST" --username ssj_replicator --dbname postgres \
+        --quiet --tuples-only --command "SELECT pg_create_physical_replication_slot('ssj_standby')
+            WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = 'ssj_standby')"
     rm -rf "${PGDATA:?}"/*
     PGPASSFILE="$PASSFILE" pg_basebackup --host "$PRIMARY_HOST" --username ssj_replicator \
         --pgdata "$PGDATA" --wal-method stream --slot ssj_standby --checkpoint fast \
@@ -37,4 +41,10 @@ CONF
 fi
 chmod 0700 "$PGDATA"
 
-exec postgres -D "$PGDATA" -c hot_standby=on -c hot_standby_feedback=on
+# The primary's settings as well: promoted (pg_ctl promote), this server is the primary, and
+# archives its WAL to the same archive from then on.
+exec postgres -D "$PGDATA" -c hot_standby=on -c hot_standby_feedback=on \
+    -c wal_level=replica -c max_wal_senders=10 -c max_replication_slots=10 \
+    -c archive_mode=on -c archive_timeout=60 \
+    -c 'archive_command=test ! -f /var/lib/postgresql/archive/%f && cp %p /var/lib/postgresql/archive/%f' \
+    -c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3

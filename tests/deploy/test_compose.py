@@ -178,6 +178,7 @@ def test_the_standby_streams_from_the_primary_through_its_slot(compose: dict[str
         "primary_conninfo",
         "primary_slot_name = 'ssj_standby'",
         "hot_standby=on",
+        "archive_mode=on",
         '--host "$PRIMARY_HOST"',
     ):
         assert needed in script
