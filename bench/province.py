@@ -59,6 +59,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import traceback
 import urllib.request
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -675,6 +676,10 @@ def run_size(size: int, args: argparse.Namespace) -> Figures:
         except PhaseTimeout as timeout:
             figures.failure = str(timeout)
             print(f"\n  MISSED: {timeout}", flush=True)
+        except Exception as error:  # a size that fails (memory, a refused save) is a figure too
+            figures.failure = f"{type(error).__name__}: {str(error)[:500]}"
+            print(f"\n  FAILED: {figures.failure}", flush=True)
+            traceback.print_exc(limit=-6, file=sys.stdout)
         finally:
             bus.stop()
             stop_postgres()
@@ -845,7 +850,12 @@ def main() -> int:
         f"{SMALL} targets); relay at {args.rate:,.0f}/s for {args.seconds:g} s; inbox with "
         f"{args.clients} clients for {args.inbox_seconds:g} s"
     )
-    results = [run_size(size, args) for size in args.sizes]
+    results = []
+    for size in args.sizes:
+        results.append(run_size(size, args))
+        if len(args.sizes) > 1 and size != args.sizes[-1]:
+            report(results)  # what is measured so far, in case a larger size does not finish
+    print("\n== every size")
     held = report(results)
     print("every target held" if held else "a target was MISSED")
     return 0 if held else 1
