@@ -110,6 +110,8 @@ def test_both_apis_serve_on_every_address_and_are_ready_only_through_readyz(
         assert "http://127.0.0.1:8000/readyz" in probe
         assert api["depends_on"]["setup"]["condition"] == "service_completed_successfully"
         assert api["environment"]["SSJ_DATABASE_URL"].startswith("postgresql://ssj_service:")
+        # It does not use the bus: given SSJ_NATS_URL, its /readyz would wait for NATS too.
+        assert not [name for name in api["environment"] if name.startswith("SSJ_NATS")]
 
 
 def test_both_apis_sign_sessions_with_one_shared_secret(compose: dict[str, Any]):

@@ -329,3 +329,26 @@ def test_the_nats_users_are_those_of_the_server_configuration():
         variable = re.fullmatch(r"<< \$(\w+) >>", user["password"])
         assert variable is not None, user["user"]
         assert env[variable[1]]["valueFrom"]["secretKeyRef"]["name"] == "ssj-nats-users"
+
+
+def environment(container: dict[str, Any]) -> set[str]:
+    names = {e["name"] for e in container.get("env", [])}
+    for source in container.get("envFrom", []):
+        (config,) = [
+            m
+            for m in BY_KIND["ConfigMap"]
+            if m["metadata"]["name"] == source["configMapRef"]["name"]
+        ]
+        names |= set(config["data"])
+    return names
+
+
+def test_only_the_bus_users_are_given_the_bus():
+    """The API does not use NATS: given SSJ_NATS_URL, its /readyz would wait for the bus too."""
+    (api,) = pod("ssj-api")["spec"]["template"]["spec"]["containers"]
+    assert not {n for n in environment(api) if n.startswith("SSJ_NATS")}
+    (worker,) = pod("ssj-worker")["spec"]["template"]["spec"]["containers"]
+    (job,) = BY_KIND["Job"]
+    (bus_setup,) = job["spec"]["template"]["spec"]["containers"]
+    for container in (worker, bus_setup):
+        assert {"SSJ_NATS_URL", "SSJ_NATS_USER", "SSJ_NATS_PASSWORD"} <= environment(container)
