@@ -17,6 +17,9 @@ from psycopg_pool import ConnectionPool
 from adapters.accounts.rows import SqlAccountStore
 from adapters.postgres.urls import PgUrl
 
+WAIT = 3.0
+"""Seconds a query waits for a connection of the pool (all busy, or the database away)."""
+
 
 class PgAccountStore(SqlAccountStore):
     def __init__(self, url: PgUrl | str, schema: str = "public", max_size: int = 4) -> None:
@@ -30,6 +33,9 @@ class PgAccountStore(SqlAccountStore):
             kwargs={"autocommit": True},
             open=False,
             name="ssj-accounts",
+            # While the database is away a request waits this long for a connection, then
+            # is answered 503 store_unavailable, instead of psycopg_pool's 30 s per query.
+            timeout=WAIT,
         )
         self.pool.open(wait=True, timeout=10)
 

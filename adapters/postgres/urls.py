@@ -72,4 +72,7 @@ class PgUrl:
             "POSTGRES_SCHEMA": schema,
             # The service never creates tables: `ssj db migrate` does, as the owner.
             "CREATE_TABLE": "n",
+            # Seconds to wait for a connection (the library's default is 30): with the database
+            # away, a command is answered 503 store_unavailable within seconds.
+            "POSTGRES_CONNECT_TIMEOUT": "5",
         }
