@@ -9,7 +9,8 @@ which case the exit status is 1.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, Callable, Coroutine
+from collections.abc import AsyncGenerator, Callable, Coroutine, MutableSet
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -56,6 +57,14 @@ FindingOption = Annotated[
 LimitOption = Annotated[int | None, typer.Option("--limit", help="收到这么多条后停止", min=1)]
 OnceOption = Annotated[bool, typer.Option("--once", help="只读取已在等待的消息，读完即停止")]
 WaitOption = Annotated[float, typer.Option("--wait", help="每次等待新消息的秒数", min=0.1)]
+StateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--state",
+        help="记录已处理消息的文件（每个消费者一个）：重启后仍丢弃重复送达的消息；不给则只在本次运行中去重",
+        dir_okay=False,
+    ),
+]
 
 COMMANDS = {
     "confirm": "确认任务",
@@ -95,9 +104,34 @@ def departments_or_seeds(values: list[str] | None) -> list[str]:
 
 
 # ---------------------------------------------------------------------------- ssj bus
+ReplicasOption = Annotated[
+    int,
+    typer.Option(
+        "--replicas",
+        envvar="SSJ_NATS_REPLICAS",
+        help="每个流的副本数：单台服务器为 1，三节点 JetStream 集群为 3；改变后重新运行即更新已有的流",
+        min=1,
+        max=5,
+    ),
+]
+DuplicateWindowOption = Annotated[
+    float,
+    typer.Option(
+        "--duplicate-window",
+        envvar="SSJ_NATS_DUPLICATE_WINDOW",
+        help="服务器按消息编号丢弃重复消息的时间窗（秒）",
+        min=0.001,
+    ),
+]
+
+
 @bus_app.command("setup")
-def bus_setup(codes: DeptsOption = None) -> None:
-    """建立或更新总线的流与持久消费者（以服务的 NATS 用户）；可重复运行，已有的保持不变。"""
+def bus_setup(
+    codes: DeptsOption = None,
+    replicas: ReplicasOption = 1,
+    duplicate_window: DuplicateWindowOption = 120.0,
+) -> None:
+    """建立或更新总线的流与持久消费者（以服务的 NATS 用户）；可重复运行：流的副本数与去重时间窗按本次参数更新，已有的消费者保持不变。"""
     from adapters.nats.connect import BusError, connect_with, shown
     from adapters.nats.streams import setup_bus
 
@@ -107,7 +141,12 @@ def bus_setup(codes: DeptsOption = None) -> None:
     async def setup() -> list[str]:
         nc = await connect_with(settings, "ssj bus setup")
         try:
-            return await setup_bus(nc.jetstream(), departments)
+            return await setup_bus(
+                nc.jetstream(),
+                departments,
+                replicas=replicas,
+                duplicate_window=duplicate_window,
+            )
         except TimeoutError:
             raise BusError(
                 "服务器未回答 JetStream 请求：服务器须启用 JetStream（-js），"
@@ -227,6 +266,21 @@ def escalation_line(escalation: Escalation) -> str:
     )
 
 
+def handled_ids(state: Path | None) -> MutableSet[str]:
+    """The ids handled before, from the `--state` file (made on the first message), or a set of
+    this run only; an unreadable file stops the command, exit status 2."""
+    from adapters.nats.client import HandledIds
+    from adapters.nats.connect import BusError
+
+    if state is None:
+        return set()
+    try:
+        return HandledIds(state)
+    except BusError as error:
+        typer.echo(f"错误：{error}", err=True)
+        raise typer.Exit(2) from None
+
+
 def follow(
     name: str,
     department: str | None,
@@ -269,15 +323,19 @@ def follow(
 # ---------------------------------------------------------------------------- ssj office
 @office_app.command("escalations")
 def office_escalations(
-    limit: LimitOption = None, once: OnceOption = False, wait: WaitOption = 5.0
+    limit: LimitOption = None,
+    once: OnceOption = False,
+    wait: WaitOption = 5.0,
+    state: StateOption = None,
 ) -> None:
     """接收各部门的逾期上报（确认逾期、结果录入逾期）及待补充工作日历而暂缓的派发与结果录入期限，逐条显示；以 office 用户连接。"""
     from adapters.nats.client import escalations
 
+    seen = handled_ids(state)
     follow(
         "ssj office",
         None,
-        lambda nc: escalations(nc, timeout=wait, limit=limit, until_idle=once),
+        lambda nc: escalations(nc, timeout=wait, limit=limit, until_idle=once, seen=seen),
         lambda escalation: [escalation_line(escalation)],
         banner="正在接收逾期上报，Ctrl-C 停止",
         limit=limit,

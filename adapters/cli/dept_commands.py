@@ -20,11 +20,13 @@ from adapters.cli.bus import (
     FindingOption,
     LimitOption,
     OnceOption,
+    StateOption,
     TargetArg,
     TaskArg,
     TimeoutOption,
     WaitOption,
     follow,
+    handled_ids,
     notice_lines,
     run_async,
 )
@@ -269,15 +271,19 @@ def dept_listen(
     limit: LimitOption = None,
     once: OnceOption = False,
     wait: WaitOption = 5.0,
+    state: StateOption = None,
 ) -> None:
-    """接收本部门的任务通知与回执，逐条显示，直到 Ctrl-C；每条显示后才确认收到。"""
+    """接收本部门的任务通知与回执，逐条显示，直到 Ctrl-C；每条显示后才确认收到。给出 --state 时，重启后也不重复显示已处理的消息。"""
     from adapters.nats.client import DepartmentClient
 
     code = department_code(department)
+    seen = handled_ids(state)
     follow(
         f"ssj dept {code}",
         code,
-        lambda nc: DepartmentClient(nc, code).listen(timeout=wait, limit=limit, until_idle=once),
+        lambda nc: DepartmentClient(nc, code, seen).listen(
+            timeout=wait, limit=limit, until_idle=once
+        ),
         feed_lines,
         banner=f"正在接收{dept(code)}的消息，Ctrl-C 停止",
         limit=limit,

@@ -12,9 +12,11 @@ A command is sent once through JetStream (its command_id is the message's Nats-M
 resend within two minutes is dropped by the server, and the service applies it once anyway) and
 answered by a Receipt on `ssj.dept.<dept>.receipts`. The feed is the durable consumer
 `dept-<dept>`: what was not acked is delivered again, to this or the next listener; and after a
-server crash the consumer may deliver again what was acked already. So the feed drops every
-message whose Nats-Msg-Id it has handled before (the client's `seen`, kept for as long as the
-client lives; a system that restarts passes a set it keeps itself).
+server crash the consumer may deliver again what was acked already, and a relay that stayed down
+longer than the stream's duplicate window publishes again what the stream holds already. So the
+feed drops every message whose Nats-Msg-Id it has handled before (the client's `seen`, kept for
+as long as the client lives; a listener that restarts passes `HandledIds(path)`, which keeps them
+in a file, or a set it keeps itself).
 """
 
 from __future__ import annotations
@@ -22,8 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncGenerator, Callable, Mapping, MutableSet
+import os
+import re
+from collections.abc import AsyncGenerator, Callable, Iterator, Mapping, MutableSet
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
@@ -91,6 +96,128 @@ def parse_feed(payload: bytes, subject: str = "") -> FeedItem:
         return model.model_validate_json(payload)
     except ValidationError as error:
         raise UnreadableDocumentError(f"{subject}: 不合 {schema} 格式的消息：{error}") from None
+
+
+REORDER_WINDOW = 10_000
+"""Positions behind the highest handled one that a feed message may still arrive at first.
+
+The relay publishes in log order, but after a failure it publishes its last batches again while
+later messages may already be stored (it has at most two batches of 500 events in flight), so a
+message can reach the stream up to about a thousand positions after one that comes later in the
+log. Below this window every position counts as handled; above it, the ids handled are kept."""
+KEPT_OTHER_IDS = 10_000
+"""Ids without a position (receipts: `receipt:<command_id>:<n>`) kept, the latest."""
+_POSITIONED = re.compile(r"ssj:(\d+)(?::|$)")
+
+
+def _position(key: str) -> int | None:
+    found = _POSITIONED.match(key)
+    return int(found.group(1)) if found else None
+
+
+class HandledIds(MutableSet[str]):
+    """The ids a feed has handled, kept in a small JSON file so that a listener that restarts
+    still drops a repeat: one file per durable consumer (`ssj dept listen --state FILE`).
+
+    A notice's or escalation's id is `ssj:<position>:<who>`, positions in log order, so what is
+    kept is a high-water mark: every position up to `through` counts as handled, and the ids
+    above it (at most REORDER_WINDOW positions) are listed. Receipts' ids are kept as they are,
+    the latest KEPT_OTHER_IDS. The file is replaced atomically (written beside it, synced,
+    renamed) on every `add`, which the feed calls before it acks, so a crash between the two
+    leaves a message the next listener drops, never one it shows twice or loses.
+    """
+
+    def __init__(
+        self,
+        path: Path | str | None = None,
+        *,
+        window: int = REORDER_WINDOW,
+        kept_others: int = KEPT_OTHER_IDS,
+    ) -> None:
+        self.path = Path(path) if path is not None else None
+        self.window = window
+        self.kept_others = kept_others
+        self.through = 0
+        """Every position up to here counts as handled."""
+        self.top = 0
+        """The highest position handled."""
+        self._recent: dict[str, int] = {}
+        self._others: dict[str, None] = {}
+        if self.path is not None and self.path.exists():
+            self._load(self.path)
+
+    def _load(self, path: Path) -> None:
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            if state.get("schema") != "ssj.handled/1":
+                raise ValueError(state.get("schema"))
+            self.through = int(state["through"])
+            self.top = int(state["top"])
+            for key in state["recent"]:
+                position = _position(str(key))
+                if position is None:
+                    raise ValueError(key)
+                self._recent[str(key)] = position
+            self._others = dict.fromkeys(str(key) for key in state["others"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            raise BusError(
+                f"--state：无法读取已处理消息的记录文件 {path}（{error}）；"
+                "它应是此前 ssj dept listen --state 写下的文件"
+            ) from None
+
+    def __contains__(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        position = _position(key)
+        if position is not None:
+            return position <= self.through or key in self._recent
+        return key in self._others
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._recent
+        yield from self._others
+
+    def __len__(self) -> int:
+        return len(self._recent) + len(self._others)
+
+    def add(self, value: str) -> None:
+        if value in self:
+            return
+        position = _position(value)
+        if position is None:
+            self._others[value] = None
+            while len(self._others) > self.kept_others:
+                del self._others[next(iter(self._others))]
+        else:
+            self._recent[value] = position
+            self.top = max(self.top, position)
+            if self.top - self.window > self.through:
+                self.through = self.top - self.window
+                self._recent = {k: p for k, p in self._recent.items() if p > self.through}
+        self._save()
+
+    def discard(self, value: str) -> None:
+        if value in self._recent or value in self._others:
+            self._recent.pop(value, None)
+            self._others.pop(value, None)
+            self._save()
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        state = {
+            "schema": "ssj.handled/1",
+            "through": self.through,
+            "top": self.top,
+            "recent": list(self._recent),
+            "others": list(self._others),
+        }
+        partial = self.path.with_name(f".{self.path.name}.partial")
+        with partial.open("w", encoding="utf-8") as file:
+            json.dump(state, file, separators=(",", ":"))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(partial, self.path)
 
 
 class DepartmentClient:

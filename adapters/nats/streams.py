@@ -10,6 +10,15 @@
 
 Consumers: `intake` (SSJ_CMD, every command), `dept-<dept>` (SSJ_DEPT, filtered to
 `ssj.dept.<dept>.>`, one per department), `office` (SSJ_OFFICE). All durable, pull, explicit ack.
+
+Replicas: 1 on a single server, 3 on a three-node JetStream cluster (deploy/nats/cluster.conf), so
+that a stream keeps its leader, and every acked message, when one node dies. Running setup again
+with another number changes the streams in place (the server adds or drops replicas); the
+consumers follow their stream's replicas.
+
+The duplicate window is how long the server remembers a message id to drop a repeat (a relay
+that publishes a batch again after a crash). A relay that stays down longer than the window
+republishes into the stream; the feeds' listeners drop those repeats by id (client.py).
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ INTAKE = "intake"
 OFFICE_CONSUMER = "office"
 DUPLICATE_WINDOW = 120.0
 """Seconds in which the server drops a message whose Nats-Msg-Id it has seen (its default)."""
+MAX_REPLICAS = 5
+"""JetStream's own limit on a stream's replicas."""
 INTAKE_MAX_DELIVER = 5
 """A command that failed this many times goes to the dead letters."""
 ACK_WAIT = 30.0
@@ -58,23 +69,44 @@ STREAMS = (
 )
 
 
-def stream_config(plan: StreamPlan) -> api.StreamConfig:
+def check_replicas(replicas: int) -> int:
+    if not 1 <= replicas <= MAX_REPLICAS:
+        raise ValueError(
+            f"replicas（--replicas）：须为 1 到 {MAX_REPLICAS} 之间的整数，收到 {replicas}"
+        )
+    return replicas
+
+
+def check_duplicate_window(seconds: float) -> float:
+    # The server takes nanoseconds and refuses zero only for some stream kinds; below a
+    # millisecond nothing is remembered at all.
+    if not seconds >= 0.001:
+        raise ValueError(
+            f"duplicate_window（--duplicate-window）：须为不小于 0.001 的秒数，收到 {seconds:g}"
+        )
+    return seconds
+
+
+def stream_config(
+    plan: StreamPlan, replicas: int = 1, duplicate_window: float = DUPLICATE_WINDOW
+) -> api.StreamConfig:
     return api.StreamConfig(
         name=plan.name,
         subjects=list(plan.subjects),
         retention=api.RetentionPolicy.WORK_QUEUE if plan.work_queue else api.RetentionPolicy.LIMITS,
         storage=api.StorageType.FILE,
-        duplicate_window=DUPLICATE_WINDOW,
+        num_replicas=replicas,
+        duplicate_window=duplicate_window,
         max_age=0,
         deny_delete=not plan.work_queue,
         deny_purge=not plan.work_queue,
     )
 
 
-async def _ensure_stream(js: JetStreamContext, plan: StreamPlan) -> None:
-    config = stream_config(plan)
+async def _ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> None:
+    name = config.name or ""
     try:
-        await js.stream_info(plan.name)
+        await js.stream_info(name)
     except NotFoundError:
         await js.add_stream(config)
     else:
@@ -88,12 +120,24 @@ async def _ensure_consumer(js: JetStreamContext, stream: str, config: api.Consum
         await js.add_consumer(stream, config)
 
 
-async def setup_bus(js: JetStreamContext, departments: Iterable[str]) -> list[str]:
-    """Create what is missing, bring stream settings up to date; returns what exists now."""
+async def setup_bus(
+    js: JetStreamContext,
+    departments: Iterable[str],
+    *,
+    replicas: int = 1,
+    duplicate_window: float = DUPLICATE_WINDOW,
+) -> list[str]:
+    """Create what is missing, bring stream settings (replicas, duplicate window) up to date;
+    returns what exists now."""
+    check_replicas(replicas)
+    check_duplicate_window(duplicate_window)
     made = []
     for plan in STREAMS:
-        await _ensure_stream(js, plan)
-        made.append(f"stream {plan.name}: {', '.join(plan.subjects)}")
+        await _ensure_stream(js, stream_config(plan, replicas, duplicate_window))
+        made.append(
+            f"stream {plan.name}: {', '.join(plan.subjects)}"
+            f" (replicas {replicas}, duplicate window {duplicate_window:g} s)"
+        )
     await _ensure_consumer(
         js,
         CMD,
