@@ -11,8 +11,9 @@ STAMP  := $(VENV)/.installed
 # Debian packages the tests use, installed when missing (as root, as CI runs): faketime runs the
 # CLI at another date (the year-end tests); chromium is the browser Playwright drives (a test
 # tool's own browser download cannot work here), with fonts-noto-cjk so that pages show Chinese
-# and PDFs embed a CJK font; poppler-utils (pdftotext, pdftoppm) reads the PDFs back in tests.
-DEBIAN_PACKAGES := faketime chromium fonts-noto-cjk poppler-utils
+# and PDFs embed a CJK font; poppler-utils (pdftotext, pdftoppm) reads the PDFs back in tests;
+# nginx-light (nginx -t) and systemd (systemd-analyze verify) check deploy/'s proxy and units.
+DEBIAN_PACKAGES := faketime chromium fonts-noto-cjk poppler-utils nginx-light systemd
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

@@ -13,7 +13,16 @@ import pytest
 from tests.deploy.files import DEPLOY
 
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx（Debian 的 nginx-light 包）未安装")
+# make test installs it (Makefile DEBIAN_PACKAGES); missing, the tests fail rather than skip.
+needs_nginx = pytest.mark.usefixtures("_nginx_installed")
+
+
+@pytest.fixture
+def _nginx_installed() -> None:
+    assert NGINX is not None, "nginx 未安装：apt-get install nginx-light（make test 会安装）"
+
+
+pytestmark = needs_nginx
 
 
 def check(tmp_path: Path, site: str) -> subprocess.CompletedProcess[str]:
