@@ -44,10 +44,6 @@ def check(
     )
 
 
-@pytest.mark.skipif(
-    not (DEPLOY / "nats/cluster.conf").exists(),
-    reason="deploy/nats/cluster.conf 尚未提供（由 CLUSTER 部分编写）",
-)
 @pytest.mark.parametrize("name", NODES)
 def test_nats_server_accepts_each_node_as_compose_starts_it(name: str, tmp_path: Path):
     service = node(name)
