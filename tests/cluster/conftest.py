@@ -21,7 +21,7 @@ from adapters.bootstrap import Service
 from adapters.nats.relay import Relay
 from domain.task_definition import TaskDefinition
 from domain.values import Scope
-from tests.bus.conftest import service
+from tests.bus.conftest import own_nats, service
 from tests.bus.harness import NatsCluster
 from tests.services.conftest import (
     BEACON,
@@ -173,4 +173,4 @@ async def move_leader(bus: Client, stream: str, to: str, timeout: float = 20.0) 
         await asyncio.sleep(0.5)
 
 
-__all__ = ["service"]
+__all__ = ["own_nats", "service"]
