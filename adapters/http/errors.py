@@ -103,6 +103,9 @@ STORE_DOWN: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # the read models' connections
     asyncpg.OperatorInterventionError,  # the server shutting down, or still starting
     asyncpg.InterfaceError,  # "connection is closed"
+    # A pooled connection the server's shutdown left mid-operation ("cannot switch to state …;
+    # another operation is in progress"): the pool drops it on release, the retry gets another.
+    asyncpg.InternalClientError,
     ConnectionError,  # asyncpg connecting: refused, reset
 )
 """What the drivers raise when the database is away (not a fault in a query): 503."""

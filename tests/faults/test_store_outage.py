@@ -5,6 +5,11 @@ own Idempotency-Key), and send each again with the same key until it is answered
 database is down the API answers 503 store_unavailable with Retry-After and /readyz is 503; once
 it is back, every command is answered, each is in the log exactly once (one DirectoryOpened of
 its name, one recorded command id), none applied twice, and the worker relays the whole log.
+
+On the bus, the two cooperating departments confirm a drawn task while the database is down, each
+command sent twice: the worker's intake (through the group committer) cannot apply them, leaves
+them unacked, takes them again once the database answers, and each is applied once (one
+DepartmentConfirmed per department, one receipt done and the repeat's marked duplicate).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import psycopg
 import pytest
 
 from adapters.bootstrap import bootstrap, load_settings
+from adapters.nats.messages import Confirm, Receipt, command_subject
 from adapters.nats.streams import DEFAULT_DEPARTMENTS, setup_bus
 from adapters.postgres.schema import migrate
 from adapters.postgres.urls import PgUrl
@@ -36,6 +42,7 @@ from services.actors import Role
 from tests.bus.harness import NatsServer, free_port
 from tests.bus.test_worker_process import SSJ
 from tests.conftest import SERVICE_ROLE, _url_for
+from tests.services.conftest import JointInspection
 
 OUTAGE = 10.0
 WARM_UP = 3.0
@@ -180,6 +187,25 @@ def recorded_commands(url: str) -> Counter[UUID]:
     return Counter(row[0] for row in rows)
 
 
+async def take_receipts(subscription: Any, count: int, timeout: float = 40.0) -> list[Receipt]:
+    got: list[Receipt] = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count:
+        message = await subscription.next_msg(timeout=max(deadline - time.monotonic(), 0.01))
+        got.append(Receipt.model_validate_json(message.data))
+    return got
+
+
+def confirmed(url: str, task_id: UUID) -> Counter[str]:
+    """Which departments the log says confirmed the task, and how often."""
+    with psycopg.connect(PgUrl.parse(url, "url").conninfo()) as connection:
+        rows = connection.execute(
+            "SELECT state FROM ssj_events WHERE originator_id = %s AND topic LIKE %s",
+            (task_id, "%DepartmentConfirmed"),
+        ).fetchall()
+    return Counter(json.loads(bytes(state))["department"] for (state,) in rows)
+
+
 async def test_commands_during_a_postgresql_outage_are_refused_503_then_applied_once(
     postgres: Postgres, tmp_path: Path
 ) -> None:
@@ -193,12 +219,18 @@ async def test_commands_during_a_postgresql_outage_are_refused_503_then_applied_
     _, token = service.accounts.create_key(
         "education", Role.LEAD, "outage", at=datetime.fromisoformat(NOW)
     )
+    task_id = JointInspection(service).drawn().task_id
     service.close()
+    # Dispatched at the clock's now (the dispatch process's time): confirmed at the intake's.
+    confirms = [
+        Confirm(command_id=uuid4(), department=d, task_id=task_id) for d in ("police", "fire")
+    ]
 
     bus = NatsServer(tmp_path / "js").start()
     nc = await nats.connect(bus.url)
-    await setup_bus(nc.jetstream(), DEFAULT_DEPARTMENTS)
-    await nc.close()
+    js = nc.jetstream()
+    await setup_bus(js, DEFAULT_DEPARTMENTS)
+    receipts = await nc.subscribe("ssj.dept.*.receipts")
     port, worker_port = free_port(), free_port()
     env = {
         "SSJ_DATABASE_URL": service_url,
@@ -222,6 +254,11 @@ async def test_commands_during_a_postgresql_outage_are_refused_503_then_applied_
             before = sum(1 for attempts in load.answers.values() if attempts[-1:] == [201])
             await asyncio.to_thread(postgres.stop)
             stopped = time.monotonic()
+            for copy in (0, 1):  # the same command twice, as a system that lost its receipt
+                for confirm in confirms:
+                    subject = command_subject(confirm.department, confirm.command)
+                    msg_id = f"{confirm.command_id}:{copy}"
+                    await js.publish(subject, confirm.to_bytes(), headers={"Nats-Msg-Id": msg_id})
             async with httpx.AsyncClient(timeout=5) as probe:
                 while time.monotonic() - stopped < OUTAGE:
                     for url, seen in (
@@ -248,7 +285,9 @@ async def test_commands_during_a_postgresql_outage_are_refused_503_then_applied_
             if relayed == head or time.monotonic() > deadline:
                 break
             await asyncio.sleep(0.2)
+        answers = await take_receipts(receipts, 2 * len(confirms))
     finally:
+        await nc.close()
         serve_log = stop(serve, tmp_path / "serve.log")
         worker_log = stop(worker, tmp_path / "worker.log")
         bus.kill9()
@@ -270,6 +309,12 @@ async def test_commands_during_a_postgresql_outage_are_refused_503_then_applied_
     commands = recorded_commands(service_url)
     assert {UUID(load.keys[n]) for n in answered} <= set(commands)
     assert relayed == head, (relayed, head, worker_log[-2000:])
+    sent = {c.command_id for c in confirms}
+    assert {r.command_id for r in answers} == sent
+    assert all(r.status == "done" for r in answers), answers
+    assert sorted(r.duplicate for r in answers) == [False, False, True, True]
+    assert confirmed(service_url, task_id) == Counter({"police": 1, "fire": 1})
+    assert sent <= set(commands)
     replayed = sum(1 for attempts in load.answers.values() if attempts[-1] == 200)
     print(  # what the run saw, for the report
         f"commands {len(answered)}, 503s {load.codes['store_unavailable']}, "
