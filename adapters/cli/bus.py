@@ -133,7 +133,7 @@ def bus_setup(
 ) -> None:
     """建立或更新总线的流与持久消费者（以服务的 NATS 用户）；可重复运行：流的副本数与去重时间窗按本次参数更新，已有的消费者保持不变。"""
     from adapters.nats.connect import BusError, connect_with, shown
-    from adapters.nats.streams import setup_bus
+    from adapters.nats.streams import ReplicasNotReadyError, setup_bus
 
     settings = cli.settings
     departments = departments_or_seeds(codes)
@@ -147,6 +147,8 @@ def bus_setup(
                 replicas=replicas,
                 duplicate_window=duplicate_window,
             )
+        except ReplicasNotReadyError as error:
+            raise BusError(str(error)) from None
         except TimeoutError:
             raise BusError(
                 "服务器未回答 JetStream 请求：服务器须启用 JetStream（-js），"

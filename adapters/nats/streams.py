@@ -23,6 +23,7 @@ republishes into the stream; the feeds' listeners drop those repeats by id (clie
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -41,6 +42,8 @@ DUPLICATE_WINDOW = 120.0
 """Seconds in which the server drops a message whose Nats-Msg-Id it has seen (its default)."""
 MAX_REPLICAS = 5
 """JetStream's own limit on a stream's replicas."""
+REPLICAS_TIMEOUT = 30.0
+"""Seconds setup waits for a stream's replicas to be in place."""
 INTAKE_MAX_DELIVER = 5
 """A command that failed this many times goes to the dead letters."""
 ACK_WAIT = 30.0
@@ -67,6 +70,10 @@ STREAMS = (
     StreamPlan(CMD, ("ssj.cmd.>",), work_queue=True),
     StreamPlan(DEAD, ("ssj.dead.>",)),
 )
+
+
+class ReplicasNotReadyError(Exception):
+    """A stream's replicas were not in place in time: too few JetStream nodes answer."""
 
 
 def check_replicas(replicas: int) -> int:
@@ -111,6 +118,27 @@ async def _ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> None
         await js.add_stream(config)
     else:
         await js.update_stream(config)
+    await _wait_for_replicas(js, name, config.num_replicas or 1)
+
+
+async def _wait_for_replicas(
+    js: JetStreamContext, name: str, replicas: int, timeout: float = REPLICAS_TIMEOUT
+) -> None:
+    """The server adds replicas after it answers the update: setup is done once every stream
+    has its leader and each follower has caught up, so that a node may die right after."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        cluster = (await js.stream_info(name)).cluster
+        followers = [] if cluster is None else (cluster.replicas or [])
+        current = [peer for peer in followers if peer.current and not peer.offline]
+        if replicas == 1 or (cluster and cluster.leader and len(current) >= replicas - 1):
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise ReplicasNotReadyError(
+                f"{name}: {timeout:g} 秒内只有 {len(current) + 1} 个副本就绪（要求 {replicas}，"
+                "--replicas）：集群须有这么多在线的 JetStream 节点"
+            )
+        await asyncio.sleep(0.1)
 
 
 async def _ensure_consumer(js: JetStreamContext, stream: str, config: api.ConsumerConfig) -> None:
