@@ -932,6 +932,8 @@ def main() -> int:
         "--draw-timeout", type=float, default=600.0, help="give up on the draw over N after"
     )
     args = parser.parse_args()
+    # Stopped (kill, or nohup's SIGINT ignored): the servers and the scratch folder go too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.quick:
         args.sizes, args.tasks, args.seconds, args.inbox_seconds = [100_000], 1_000, 2.0, 5.0
     logging.basicConfig(
