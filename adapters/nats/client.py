@@ -212,6 +212,7 @@ class HandledIds(MutableSet[str]):
             "recent": list(self._recent),
             "others": list(self._others),
         }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(f".{self.path.name}.partial")
         with partial.open("w", encoding="utf-8") as file:
             json.dump(state, file, separators=(",", ":"))
