@@ -81,7 +81,9 @@ async def run_worker(settings: Settings, stop: asyncio.Event) -> None:
     finally:
         metrics.RELAY_LEADER.set(0)
         if nc is not None:
-            await nc.close()
+            # A server that is gone makes close() fail flushing: the store is closed all the same.
+            with contextlib.suppress(Exception):
+                await nc.close()
         await asyncio.to_thread(service.close)
 
 
