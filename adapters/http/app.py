@@ -74,7 +74,7 @@ def create_app(service: Service) -> FastAPI:
         redoc_url=None,
     )
     app.state.service = service
-    app.include_router(health.router)
+    health.add_probes(app)
     app.include_router(api_router, prefix="/api/v1")
     app.include_router(console.router)
     app.mount("/static", StaticFiles(directory=console.STATIC_DIR), name="static")

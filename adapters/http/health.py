@@ -6,8 +6,8 @@
                    Retry-After, the failing part saying why (readiness: send no traffic here)
     GET /metrics   the process's Prometheus metrics (adapters/metrics.py)
 
-`ssj serve` has them on its app (`router`), beside the API and the console; `ssj worker` on a
-small app of its own (`worker_app`) on SSJ_WORKER_HOST:SSJ_WORKER_PORT, whose /readyz also says
+`ssj serve` has them on its app (`add_probes`), beside the API and the console but outside
+both; `ssj worker` on a small app of its own (`worker_app`) on SSJ_WORKER_HOST:SSJ_WORKER_PORT, whose /readyz also says
 whether its relay is leading or standing by. The checks are short (CHECK_TIMEOUT): a probe that
 waits longer than the prober is worse than one that says no.
 
@@ -28,8 +28,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import psycopg
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters import metrics
@@ -117,7 +121,7 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def readiness(parts: dict[str, str], **more: Any) -> JSONResponse:
+def readiness(parts: dict[str, str], **more: Any) -> Response:
     """200 when every part is "ok" or "unused", else 503 naming what is not."""
     ready = all(state in (OK, UNUSED) for state in parts.values())
     body = {"ready": ready, **parts, **more}
@@ -133,16 +137,19 @@ def metrics_answer() -> Response:
 
 
 # ---------------------------------------------------------------------------- ssj serve
-router = APIRouter(include_in_schema=False)
+def add_probes(app: FastAPI) -> None:
+    """The probes on `ssj serve`'s app: plain routes, outside the API's dependencies (the CSRF
+    guard, the principal) and its OpenAPI document, and no console page either."""
+    app.add_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
+    app.add_route("/readyz", readyz, methods=["GET"], include_in_schema=False)
+    app.add_route("/metrics", metrics_route, methods=["GET"], include_in_schema=False)
 
 
-@router.get("/healthz")
-async def healthz() -> JSONResponse:
+async def healthz(_: Request) -> Response:
     return JSONResponse({"status": OK}, headers={"Cache-Control": "no-store"})
 
 
-@router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
+async def readyz(request: Request) -> Response:
     service: Service = request.app.state.service
     database, bus = await asyncio.gather(
         asyncio.to_thread(database_state, service.settings, service.memory),
@@ -151,34 +158,29 @@ async def readyz(request: Request) -> JSONResponse:
     return readiness({"database": database, "bus": bus})
 
 
-@router.get("/metrics")
-async def metrics_route() -> Response:
+async def metrics_route(_: Request) -> Response:
     return metrics_answer()
 
 
 # ---------------------------------------------------------------------------- ssj worker
-def worker_app(settings: Settings, nc: Client, leading: Callable[[], bool]) -> FastAPI:
+def worker_app(settings: Settings, nc: Client, leading: Callable[[], bool]) -> Starlette:
     """The worker's own probes: its store, its bus connection, and its relay's part."""
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
-    @app.get("/healthz")
-    async def worker_healthz() -> JSONResponse:
-        return JSONResponse({"status": OK}, headers={"Cache-Control": "no-store"})
-
-    @app.get("/readyz")
-    async def worker_readyz() -> JSONResponse:
+    async def worker_readyz(_: Request) -> Response:
         database, bus = await asyncio.gather(
             asyncio.to_thread(database_state, settings), bus_state(nc)
         )
         relay = "leading" if leading() else "standby"
         return readiness({"database": database, "bus": bus}, relay=relay)
 
-    @app.get("/metrics")
-    async def worker_metrics() -> Response:
-        return metrics_answer()
-
-    app.add_middleware(Observed)
-    return app
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", worker_readyz, methods=["GET"]),
+            Route("/metrics", metrics_route, methods=["GET"]),
+        ],
+        middleware=[Middleware(Observed)],
+    )
 
 
 # ---------------------------------------------------------------------------- every request
