@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections import deque
 from collections.abc import Iterator
 from time import monotonic
@@ -91,6 +92,7 @@ class ProbeServer(uvicorn.Server):
     """uvicorn in the worker's own loop; the worker's signal handlers stay its own."""
 
     def __init__(self, app: object, settings: Settings) -> None:
+        self.where = f"{settings.worker_host}:{settings.worker_port}"
         super().__init__(
             uvicorn.Config(
                 app,  # type: ignore[arg-type]
@@ -108,12 +110,31 @@ class ProbeServer(uvicorn.Server):
         yield  # `ssj worker` handles SIGINT and SIGTERM by setting its stop event
 
     async def run(self, stop: asyncio.Event) -> None:  # type: ignore[override]
-        serving = asyncio.create_task(self.serve())
+        listening = self.bind()
+        serving = asyncio.create_task(self.serve(sockets=[listening]))
         await asyncio.wait(
             [serving, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED"
         )
         self.should_exit = True
         await serving
+
+    def bind(self) -> socket.socket:
+        """The listening socket, bound here: uvicorn would exit the process on a port in use,
+        where the worker names the settings to change."""
+        host, port = self.config.host, self.config.port
+        try:
+            family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+            return socket.create_server((host, port), family=family)
+        except OSError as error:
+            raise ProbePortError(
+                f"SSJ_WORKER_HOST/SSJ_WORKER_PORT: 无法在 {self.where} 上提供 /healthz、/readyz "
+                f"与 /metrics（{error.strerror or error}；同一台机器上的每个 ssj worker "
+                "须用各自的端口）"
+            ) from None
+
+
+class ProbePortError(ValueError):
+    """The worker's probes cannot listen where the settings say (`ssj worker` exits 2)."""
 
 
 class Sampler:

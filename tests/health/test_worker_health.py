@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -121,3 +122,22 @@ async def test_a_worker_is_ready_leading_or_standing_by_and_its_metrics_follow_t
     lines = [json.loads(line) for line in written.splitlines() if line.strip()]
     assert any(line["event"].startswith("relay") for line in lines)
     assert all({"time", "level", "logger", "event"} <= line.keys() for line in lines)
+
+
+async def test_a_worker_whose_probe_port_is_taken_stops_naming_the_setting(
+    database: Database, own_nats: NatsServer, tmp_path: Path
+) -> None:
+    client = await nats.connect(own_nats.url)
+    await setup_bus(client.jetstream(), DEFAULT_DEPARTMENTS)
+    await client.close()
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        worker = start(database, own_nats, port, tmp_path / "worker.log")
+        try:
+            worker.wait(timeout=60)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait(timeout=10)
+    assert worker.returncode == 2
+    assert "SSJ_WORKER_PORT" in (tmp_path / "worker.log").read_text()
