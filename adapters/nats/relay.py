@@ -192,12 +192,14 @@ class Relay:
         each time every message before it is acked."""
         after = await self.position()
         in_flight: tuple[list[asyncio.Future[Any]], int, int] | None = None
+        sent: list[asyncio.Future[Any]] = []
         total = 0
         try:
             while True:
                 rows = await self._read(after)
                 if rows:
-                    sent = await self.send([m for row in rows for m in self.messages_of(row)])
+                    sent = []
+                    await self.send([m for row in rows for m in self.messages_of(row)], sent)
                     after = rows[-1]["notification_id"]
                 if in_flight is not None:
                     futures, end, count = in_flight
@@ -211,8 +213,11 @@ class Relay:
                     return total
                 in_flight = (sent, after, len(rows))
         finally:
+            # Both batches: the one whose acks were awaited and the one sent after it, whose
+            # futures would otherwise fail later with nobody to hear it.
             if in_flight is not None:
                 _forget(in_flight[0])
+            _forget(sent)
 
     async def _read(self, after: int) -> list[asyncpg.Record]:
         rows: list[asyncpg.Record] = await self.pool.fetch(
@@ -274,13 +279,25 @@ class Relay:
 
     async def publish(self, messages: Sequence[Message]) -> None:
         """Every message, then every ack; any failure leaves the position where it was."""
-        await self.acked(await self.send(messages))
+        sent: list[asyncio.Future[Any]] = []
+        try:
+            await self.send(messages, sent)
+        except BaseException:
+            _forget(sent)
+            raise
+        await self.acked(sent)
 
-    async def send(self, messages: Sequence[Message]) -> list[asyncio.Future[Any]]:
-        return [
-            await self.js.publish_async(m.subject, m.payload, headers={"Nats-Msg-Id": m.id})
-            for m in messages
-        ]
+    async def send(
+        self, messages: Sequence[Message], into: list[asyncio.Future[Any]] | None = None
+    ) -> list[asyncio.Future[Any]]:
+        """Each message's ack future, appended to `into` as it is made: a send that fails
+        half-way leaves its caller the futures of what did go out."""
+        futures = [] if into is None else into
+        for m in messages:
+            futures.append(
+                await self.js.publish_async(m.subject, m.payload, headers={"Nats-Msg-Id": m.id})
+            )
+        return futures
 
     async def acked(self, futures: list[asyncio.Future[Any]]) -> None:
         try:
@@ -321,7 +338,13 @@ class Relay:
 
 def _forget(futures: list[asyncio.Future[Any]]) -> None:
     for future in futures:
-        future.cancel()  # an ack that never comes must not hold the client's slots
+        if future.done():
+            # An ack that failed (a node killed mid-batch) was already reported by gather();
+            # retrieving it keeps asyncio from logging each one again as never retrieved.
+            if not future.cancelled():
+                future.exception()
+        else:
+            future.cancel()  # an ack that never comes must not hold the client's slots
 
 
 async def _first(*waits: Any) -> None:

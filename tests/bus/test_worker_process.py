@@ -17,7 +17,7 @@ import psycopg
 from adapters.bootstrap import Service
 from adapters.nats.streams import DEFAULT_DEPARTMENTS, EVENTS, setup_bus
 from adapters.postgres.urls import PgUrl
-from tests.bus.harness import NatsServer
+from tests.bus.harness import NatsServer, free_port
 from tests.bus.relaying import log_length, plans_of, read_all
 from tests.conftest import Database
 
@@ -35,6 +35,8 @@ def start_worker(database: Database, nats_server: NatsServer) -> subprocess.Pope
         **os.environ,
         "SSJ_DATABASE_URL": database.service_url,
         "SSJ_NATS_URL": nats_server.url,
+        # its probes on a port of its own: another worker (or test) may hold the default 8081
+        "SSJ_WORKER_PORT": str(free_port()),
     }
     return subprocess.Popen(
         [SSJ, "worker"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
