@@ -859,7 +859,7 @@ def report(results: list[Figures]) -> bool:
     head = f"{'figure':<47}{'unit':<6}" + "".join(f"{s:>{width},}" for s in sizes)
     if len(sizes) > 1:
         head += f"{'ratio':>8}"
-    head += "   target              "
+    head += "   target"
     print("\n" + head)
     held = True
     for row in rows():
