@@ -626,35 +626,6 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-QUADRATIC = """CROSS JOIN LATERAL (SELECT convert_from(e.state, 'UTF8')::json AS doc) AS d
-CROSS JOIN LATERAL json_each(d.doc -> 'drawn') AS grades(grade, ids)"""
-ONCE = """CROSS JOIN LATERAL (
-    SELECT j.doc -> 'drawn' AS drawn,
-           coalesce(left(j.doc -> 'at' ->> '_data_', 10), '9999-12-31') AS drawn_on
-    FROM (SELECT convert_from(e.state, 'UTF8')::json AS doc) AS j
-    OFFSET 0
-) AS d
-CROSS JOIN LATERAL json_each(d.drawn) AS grades(grade, ids)"""
-DAY = "coalesce(left(d.doc -> 'at' ->> '_data_', 10), '9999-12-31')"
-
-
-def fix_draw_index(server: Server) -> None:
-    """`--fix-draw-index`: the draw index's trigger (adapters/postgres/draw_index.py) with the
-    event's JSON parsed once per event instead of once per drawn code, in this throwaway
-    database only. As written, `d.doc` is the cast of the whole state, evaluated again for the
-    `at` of every code the draw holds: quadratic in the codes drawn (a draw of 8,000 codes takes
-    11.5 s in that trigger, of 58,000 about ten minutes)."""
-    from adapters.postgres.draw_index import draw_index_sql
-    from adapters.postgres.read_model_schema import EVENTS
-
-    function = draw_index_sql(EVENTS)[1].format(schema='"public"')
-    fixed = function.replace(QUADRATIC, ONCE).replace(DAY, "d.drawn_on")
-    if QUADRATIC not in function or DAY not in function:
-        raise SystemExit("--fix-draw-index: draw_index.py no longer has the statement it fixes")
-    with psycopg.connect(PgUrl.parse(server.admin_url, "admin").conninfo()) as connection:
-        connection.execute(fixed)
-
-
 def run_size(size: int, args: argparse.Namespace) -> Figures:
     figures = Figures(size)
     print(f"\n== {size:,} targets", flush=True)
@@ -663,8 +634,6 @@ def run_size(size: int, args: argparse.Namespace) -> Figures:
         server, stop_postgres = start_server(work / "postgres")
         bus = NatsServer(work / "jetstream").start()
         try:
-            if args.fix_draw_index:
-                fix_draw_index(server)
             service = bootstrap(load_settings(database_url=server.service_url))
             try:
                 path = work / "targets.csv"
@@ -924,11 +893,6 @@ def main() -> int:
     parser.add_argument("--inbox-seconds", type=float, default=10.0)
     parser.add_argument("--timeout", type=float, default=3600.0, help="give up on a phase after")
     parser.add_argument(
-        "--fix-draw-index",
-        action="store_true",
-        help="the draw index's trigger parsing each event once (this bench's database only)",
-    )
-    parser.add_argument(
         "--draw-timeout", type=float, default=600.0, help="give up on the draw over N after"
     )
     args = parser.parse_args()
@@ -945,11 +909,6 @@ def main() -> int:
         f"at the start; Python {platform.python_version()}; "
         f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}"
     )
-    if args.fix_draw_index:
-        print(
-            "--fix-draw-index: the draw index's trigger parses each event once, not once per "
-            "drawn code (adapters/postgres/draw_index.py as it is would take hours at 10,000,000)"
-        )
     print(
         f"sizes {', '.join(f'{s:,}' for s in args.sizes)}; {args.departments} departments, "
         f"{args.tasks:,} tasks ({COOPERATING} cooperating departments each, directories of "

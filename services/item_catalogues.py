@@ -64,7 +64,7 @@ class ItemCatalogues(SsjApplication):
 
     def _load(self, department: str, version: int | None = None) -> ItemCatalogue:
         return self.load(
-            ItemCatalogue, ItemCatalogue.id_for(department), f"{department} {WHAT}", version
+            ItemCatalogue, ItemCatalogue.id_for(department), f"{WHAT}（部门 {department}）", version
         )
 
     def exists(self, department: str) -> bool:

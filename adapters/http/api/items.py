@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from adapters.http.api.common import Reader, action
+from adapters.http.api.common import ERRORS, Reader, action
 from adapters.http.auth import service_of
 from domain.item_catalogue import ListedItem
 from domain.publicity import InspectionMethod, ResultCategory
@@ -20,7 +20,7 @@ from domain.values import department_code
 from services.item_catalogues import CatalogueView
 from services.permissions import Action
 
-router = APIRouter()
+router = APIRouter(tags=["抽查事项清单与公示结果"], responses=ERRORS)
 
 
 class ListedItemModel(BaseModel):
