@@ -247,6 +247,11 @@ def notice_lines(notice: DeptNotice) -> list[str]:
         told = "，已上报双随机办" if notice.kind in ESCALATED else ""
         head = _head(notice.at, notice.task_id, what + told, notice.deadline, notice.year)
     lines = [head]
+    if notice.omitted:
+        lines.append(
+            f"  检查对象与一企一表过多（{notice.omitted:,} 字节），未随消息送达：请在本部门收件箱"
+            "（网页或 HTTP 接口）查看"
+        )
     if notice.targets:
         lines.append(f"  检查对象 {len(notice.targets)} 个：{'、'.join(notice.targets)}")
     for sheet in notice.sheets:

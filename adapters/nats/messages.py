@@ -64,6 +64,12 @@ class EventDocument(Document):
     type: str = Field(description="The event's name, e.g. TaskDispatched")
     timestamp: AwareDatetime
     data: dict[str, Any] = Field(description="The event's own fields, as JSON values")
+    omitted: int | None = Field(
+        default=None,
+        description="Set when the event was too big for one message (the server's max_payload, "
+        "e.g. a draw over millions of targets): `data` is then empty and this is the size in "
+        "bytes the whole document would have had; read the event from the log (ssj audit export)",
+    )
 
 
 NoticeKind = Literal[
@@ -124,6 +130,12 @@ class DeptNotice(Document):
     targets: list[str] = Field(default_factory=list)
     sheets: list[RecordSheetDocument] = Field(default_factory=list)
     at: AwareDatetime
+    omitted: int | None = Field(
+        default=None,
+        description="Set when the targets and sheets were too many for one message (the "
+        "server's max_payload): both lists are then empty and this is the size in bytes the "
+        "whole notice would have had; read them from the department's inbox (HTTP API or console)",
+    )
 
 
 class Escalation(Document):

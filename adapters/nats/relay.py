@@ -57,6 +57,9 @@ POLL = 1.0
 ACK_TIMEOUT = 10.0
 """Seconds to wait for the server's acks of one batch before trying the batch again."""
 RETRY = 0.5
+DEFAULT_MAX_PAYLOAD = 1024 * 1024
+"""The server's default max_payload, for a client that has not read the server's own yet."""
+HEADER_ROOM = 1024
 
 
 @dataclass(frozen=True)
@@ -255,12 +258,25 @@ class Relay:
             "data": data,
         }
         payload = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+        if len(payload) > self._room():
+            # A message the server refuses would stop the relay at this event for good; the
+            # event stays whole in the log, where its readers are sent.
+            payload = json.dumps(
+                {**document, "data": {}, "omitted": len(payload)},
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ).encode()
         messages = [Message(event_subject(aggregate, kind), f"ssj:{position}", payload)]
         if self._may_notify(stored.topic):
             event = self.mapper.to_domain_event(stored)
             for notice in notices_of(event):
-                messages.append(_notice_message(position, aggregate_id, notice))
+                messages.append(_notice_message(position, aggregate_id, notice, self._room()))
         return messages
+
+    def _room(self) -> int:
+        """The largest payload the server takes, less room for the headers."""
+        limit = getattr(getattr(self.js, "_nc", None), "max_payload", 0) or DEFAULT_MAX_PAYLOAD
+        return int(limit) - HEADER_ROOM
 
     def _may_notify(self, topic: str) -> bool:
         if topic not in self._notifying:
@@ -356,7 +372,7 @@ async def _first(*waits: Any) -> None:
             task.cancel()
 
 
-def _notice_message(position: int, task_id: UUID, notice: Notice) -> Message:
+def _notice_message(position: int, task_id: UUID, notice: Notice, room: int) -> Message:
     common = {
         "position": position,
         "task_id": task_id,
@@ -380,4 +396,9 @@ def _notice_message(position: int, task_id: UUID, notice: Notice) -> Message:
             "sheets": [RecordSheetDocument.of(s, notice.department) for s in notice.sheets],
         }
     )
-    return Message(notice_subject(notice.department, task_id), document.id, document.to_bytes())
+    payload = document.to_bytes()
+    if len(payload) > room:
+        payload = document.model_copy(
+            update={"targets": [], "sheets": [], "omitted": len(payload)}
+        ).to_bytes()
+    return Message(notice_subject(notice.department, task_id), document.id, payload)
