@@ -871,7 +871,8 @@ def report(results: list[Figures]) -> bool:
             notes.append(
                 f"the draw over N is one event of {f.draw_event / 2**20:,.1f} MiB, above "
                 f"the NATS server's max_payload ({f.lag.max_payload / 2**20:,.1f} MiB): the relay "
-                "could not publish it (measured after the relay stopped)"
+                "publishes it without its data (EventDocument.omitted; measured after the relay "
+                "stopped)"
             )
         for note in notes:
             print(f"  {f.size:,}: {note}")
