@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import nats
+import nats.errors
+import nats.js.errors
 import pytest
 from nats.aio.client import Client
 from nats.js import api
@@ -131,9 +133,18 @@ async def drain(
     each counted as delivered, until nothing comes for `idle` seconds."""
     js = bus.jetstream()
     if subject is not None:
-        await js.add_consumer(
-            stream, api.ConsumerConfig(durable_name=durable, filter_subject=subject, ack_wait=30)
-        )
+        config = api.ConsumerConfig(durable_name=durable, filter_subject=subject, ack_wait=30)
+        # Just after a node's death the cluster may still be electing its meta leader, which
+        # creates consumers: its API does not answer until then, so ask again for a while.
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                await js.add_consumer(stream, config)
+                break
+            except (TimeoutError, nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError):
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
     feed = await js.pull_subscribe_bind(durable, stream)
     delivered: Counter[str] = Counter()
     last = time.monotonic()
