@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from nats.aio.client import Client
@@ -29,29 +30,40 @@ def log_length(database_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def planned_task(directory_id: UUID, name: str = "抽查任务") -> TaskDefinition:
+    """A task of education's with police, directed at the kindergartens: many of them in one
+    plan make many events in one save."""
+    return TaskDefinition(
+        name=name,
+        lead="education",
+        cooperating=("police",),
+        items={d: ITEMS[d] for d in ("education", "police")},
+        directory_id=directory_id,
+        scope=Scope(category="幼儿园"),
+        ratios={},
+        directed=True,
+        window_start=date(2023, 11, 1),
+        window_end=date(2023, 11, 30),
+    )
+
+
+def plan_of(service: Service, directory_id: UUID, n: int, tasks: int = 99) -> int:
+    """One plan of `tasks` tasks: `tasks` + 1 events in one save."""
+    definition = planned_task(directory_id, f"抽查任务 {n}")
+    service.tasks.register_plan(
+        EDUCATION, 2023, f"计划 {n}", [definition] * tasks, at=at("2023-10-30")
+    )
+    return tasks + 1
+
+
 def plans_of(service: Service, events: int, tasks_per_plan: int = 99) -> int:
     """At least `events` events, quickly: the directories, then plans of 99 tasks each (a plan and
     its tasks are 100 events in one save). Returns the events of the plans."""
     joint = JointInspection(service).open_directories()
-    made = 0
-    for n in range(-(-events // (tasks_per_plan + 1))):
-        definition = TaskDefinition(
-            name=f"抽查任务 {n}",
-            lead="education",
-            cooperating=("police",),
-            items={d: ITEMS[d] for d in ("education", "police")},
-            directory_id=joint.directory_id,
-            scope=Scope(category="幼儿园"),
-            ratios={},
-            directed=True,
-            window_start=date(2023, 11, 1),
-            window_end=date(2023, 11, 30),
-        )
-        service.tasks.register_plan(
-            EDUCATION, 2023, f"计划 {n}", [definition] * tasks_per_plan, at=at("2023-10-30")
-        )
-        made += tasks_per_plan + 1
-    return made
+    return sum(
+        plan_of(service, joint.directory_id, n, tasks_per_plan)
+        for n in range(-(-events // (tasks_per_plan + 1)))
+    )
 
 
 async def read_all(

@@ -9,7 +9,6 @@ import json
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import nats
@@ -21,14 +20,12 @@ from nats.js import api
 
 from adapters.bootstrap import Service
 from adapters.nats.relay import Relay
-from domain.task_definition import TaskDefinition
-from domain.values import Scope
 from tests.bus.conftest import own_nats, service
 from tests.bus.harness import NatsCluster
+from tests.bus.relaying import plan_of
 from tests.services.conftest import (
     BEACON,
     EDUCATION,
-    ITEMS,
     SECRET,
     JointInspection,
     at,
@@ -69,23 +66,9 @@ def many_events(service: Service, plans: int, dispatched: int) -> None:
     half after the first half of the plans and half at the end, so that notices are relayed
     on both sides of a failure in the middle."""
     joint = JointInspection(service).open_directories()
-    definition = TaskDefinition(
-        name="抽查任务",
-        lead="education",
-        cooperating=("police",),
-        items={d: ITEMS[d] for d in ("education", "police")},
-        directory_id=joint.directory_id,
-        scope=Scope(category="幼儿园"),
-        ratios={},
-        directed=True,
-        window_start=date(2023, 11, 1),
-        window_end=date(2023, 11, 30),
-    )
 
     def register(n: int) -> None:
-        service.tasks.register_plan(
-            EDUCATION, 2023, f"计划 {n}", [definition] * 99, at=at("2023-10-30")
-        )
+        plan_of(service, joint.directory_id, n)
 
     def dispatch(count: int, n: int) -> None:
         summary = service.tasks.register_plan(
