@@ -158,13 +158,13 @@ class Idempotency:
 
     def _abandon_the_left(self) -> None:
         with self._lock:
-            left, self._unabandoned = self._unabandoned, set()
+            left, self._unabandoned = list(self._unabandoned), set()
         for index, (principal_name, key) in enumerate(left):
             try:
                 self.store.abandon(principal_name, key)
             except Exception:
                 with self._lock:
-                    self._unabandoned.update(list(left)[index:])
+                    self._unabandoned.update(left[index:])
                 raise
 
     def applied(self, command_id: UUID) -> bool:
